@@ -1,0 +1,499 @@
+"""Signed requests per second over HTTP: iamd (1 and 2 workers) against moto's server.
+
+    python bench/http.py [--duration 10] [--warmup 2] [--processes 2] [--threads 4]
+                         [--targets iamd1,iamd2,moto] [--database postgresql://...]
+
+Two operations, each a real SigV4-signed Query request as boto3 sends it:
+`sts:GetCallerIdentity` (authentication only) and `iam:GetUser` for an existing
+user (authentication, authorization of the caller, the user's record). The
+targets, in one run and with the same load:
+
+- iamd1, iamd2: `iamd serve --workers N` (uvicorn) on a fresh SQLite data
+  directory (or the PostgreSQL URL given), called with the admin's access key,
+  so every request is authenticated and authorized;
+- moto: `python -m moto.server` (werkzeug's threaded server), which accepts any
+  signature and authorizes nothing; the same requests, signed with a dummy key.
+
+The load: `--processes` generator processes x `--threads` threads, each thread
+one keep-alive connection in a closed loop (send, wait for the answer, send
+again), so there are processes x threads requests in flight. Requests are
+signed by botocore before the clock starts (a signature stays valid for 15
+minutes) and written to the socket as raw bytes; answers are read with a
+minimal HTTP/1.1 parser (Content-Length, chunked, Connection: close). That
+costs the generator a few tens of microseconds per request, against
+milliseconds in the servers, and the generator's own CPU time is measured and
+printed, so that you can check it was not the bottleneck. moto's server
+speaks HTTP/1.0 and closes every connection, so its figures include a TCP
+connect per request: that is how a client meets it.
+
+Only requests that complete inside the timed window count; latency is measured
+per request, from the first byte sent to the last byte read. Every answer must
+be a 200; failures are counted and the first one printed. The server's CPU time
+(its process and its children, from /proc; not PostgreSQL's) is sampled over the
+window too.
+
+Mind the machine: this was written for 2 cores, where the generator and the
+server share them. iamd2 then competes with the generator for the second core,
+so its gain over iamd1 is a floor; "server CPU" tells how many cores the server
+actually got. Other load on the machine moves every figure; the load average is
+printed.
+
+A figure to read with care: uvicorn (0.54) binds the listening socket of
+`--workers N` itself, without IPPROTO_TCP, so the connections accepted from it
+never get TCP_NODELAY (Kludex/uvicorn#3149), and every answer on a kept-alive
+connection waits for the client's delayed ACK (about 40 ms on Linux) between its
+headers and its body. Until iamd binds that socket itself, iamd2 shows it: some
+40 ms per request even on an idle connection, and low throughput at a fraction
+of a core.
+
+The last lines are one per operation:
+
+    OPERATION iamd1=N/s iamd2=M/s moto=K/s ratio1=R ratio2=R2
+
+where ratioN is iamdN's requests per second divided by moto's.
+"""
+
+# ruff: noqa: E402
+# Run as a script, this file's folder comes first on sys.path, where this very file
+# would shadow the standard library's `http` package for everything imported after
+# it (urllib, botocore, the servers started from here): drop the folder first.
+import os
+import sys
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+
+import argparse
+import contextlib
+import multiprocessing
+import resource
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from array import array
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection as Pipe
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from iamd.testing import IamdServer, free_port
+
+FORM = "application/x-www-form-urlencoded; charset=utf-8"
+USER = "bench-user"
+MOTO_KEY = ("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+OPERATIONS: dict[str, tuple[str, dict[str, str]]] = {
+    "GetCallerIdentity": ("sts", {"Action": "GetCallerIdentity", "Version": "2011-06-15"}),
+    "GetUser": ("iam", {"Action": "GetUser", "Version": "2010-05-08", "UserName": USER}),
+}
+SIGNED_COPIES = 64  # distinct signed requests per operation (distinct timestamps or not)
+
+
+# -- requests ---------------------------------------------------------------------------------
+
+
+def signed_payload(host: str, service: str, params: dict[str, str], key: str, secret: str) -> bytes:
+    """One POST as boto3 signs it, as the exact bytes to write on a connection."""
+    body = urlencode(params)
+    request = AWSRequest(method="POST", url=f"http://{host}/", data=body,
+                         headers={"Content-Type": FORM})
+    SigV4Auth(Credentials(key, secret), service, "us-east-1").add_auth(request)
+    lines = ["POST / HTTP/1.1", f"Host: {host}", "User-Agent: iamd-bench"]
+    lines += [f"{name}: {value}" for name, value in request.headers.items()]
+    lines += [f"Content-Length: {len(body)}", "", ""]
+    return "\r\n".join(lines).encode() + body.encode()
+
+
+class HttpConnection:
+    """A keep-alive HTTP/1.1 client connection that does just enough and no more."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.address = (host, port)
+        self.sock: socket.socket | None = None
+        self.reader: Any = None
+        self.connects = 0
+
+    def _open(self) -> None:
+        self.sock = socket.create_connection(self.address, timeout=30)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.reader = self.sock.makefile("rb", buffering=65536)
+        self.connects += 1
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.reader.close()
+            self.sock.close()
+            self.sock = None
+
+    def exchange(self, payload: bytes) -> tuple[int, bytes]:
+        reused = self.sock is not None
+        if not reused:
+            self._open()
+        try:
+            assert self.sock is not None
+            self.sock.sendall(payload)
+            status_line = self.reader.readline()
+        except (ConnectionResetError, BrokenPipeError):
+            status_line = b""
+        if not status_line:
+            # The server closed an idle keep-alive connection: reconnect once.
+            self.close()
+            if not reused:
+                raise ConnectionError("connection closed before any answer")
+            return self.exchange(payload)
+        version, status_text = status_line.split(b" ", 2)[:2]
+        close = version == b"HTTP/1.0"
+        length = -1
+        chunked = False
+        while True:
+            line = self.reader.readline()
+            if line in (b"\r\n", b"\n", b""):
+                break
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            if name == b"content-length":
+                length = int(value)
+            elif name == b"connection":
+                close = value.strip().lower() == b"close"
+            elif name == b"transfer-encoding":
+                chunked = b"chunked" in value.lower()
+        if chunked:
+            parts = []
+            while True:
+                size = int(self.reader.readline().split(b";")[0], 16)
+                if size == 0:
+                    while self.reader.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                parts.append(self.reader.read(size))
+                self.reader.readline()
+            body = b"".join(parts)
+        elif length >= 0:
+            body = self.reader.read(length)
+        else:
+            body = self.reader.read()
+            close = True
+        if close:
+            self.close()
+        return int(status_text), body
+
+
+# -- the load generator ------------------------------------------------------------------------
+
+
+def generate(address: tuple[str, int], payloads: list[bytes], threads: int, start: float,
+             end: float, out: Pipe) -> None:
+    """One generator process: `threads` closed-loop connections from now until `end`.
+
+    Requests that complete within [start, end] are counted and their latency kept."""
+    latencies = [array("d") for _ in range(threads)]
+    failures = [0] * threads
+    first_failure: list[str] = []
+    connects = [0] * threads
+
+    def loop(index: int) -> None:
+        connection = HttpConnection(*address)
+        mine = latencies[index]
+        n = index
+        count = len(payloads)
+        try:
+            while True:
+                sent = time.monotonic()
+                if sent >= end:
+                    break
+                try:
+                    status, body = connection.exchange(payloads[n % count])
+                except OSError as error:
+                    status, body = -1, repr(error).encode()
+                    connection.close()
+                done = time.monotonic()
+                n += 1
+                if start <= done <= end:
+                    if status == 200:
+                        mine.append(done - sent)
+                    else:
+                        failures[index] += 1
+                        if not first_failure:
+                            first_failure.append(f"{status}: {body[:500]!r}")
+        finally:
+            connection.close()
+            connects[index] = connection.connects
+
+    workers = [threading.Thread(target=loop, args=(i,)) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    merged = array("d")
+    for part in latencies:
+        merged.extend(part)
+    out.send((merged.tobytes(), sum(failures), first_failure[:1], usage.ru_utime + usage.ru_stime,
+              sum(connects)))
+    out.close()
+
+
+# -- CPU time of a process tree ------------------------------------------------------------------
+
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _stat(pid: int) -> tuple[int, float] | None:
+    """(parent pid, user+system seconds) of a live process, from /proc."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2:].split()
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def tree_cpu_seconds(root: int) -> float | None:
+    """CPU seconds used so far by `root` and its live descendants (None without /proc)."""
+    if not Path("/proc/self/stat").exists():
+        return None
+    parents: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            found = _stat(int(entry.name))
+            if found is not None:
+                parents[int(entry.name)], cpu[int(entry.name)] = found
+    total, frontier = 0.0, {root}
+    while frontier:
+        total += sum(cpu.get(pid, 0.0) for pid in frontier)
+        frontier = {pid for pid, parent in parents.items() if parent in frontier}
+    return total
+
+
+# -- targets -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Target:
+    name: str
+    host: str
+    port: int
+    pid: int
+    key: str
+    secret: str
+
+
+@contextlib.contextmanager
+def fresh_schema(url: str | None) -> Iterator[str | None]:
+    """A new empty PostgreSQL schema for one target, dropped afterwards: each iamd
+    keeps its master key in its own data directory, so two cannot share a store."""
+    if url is None:
+        yield None
+        return
+    import secrets
+
+    import psycopg
+
+    plain = url.replace("postgresql+psycopg://", "postgresql://")
+    name = "bench_" + secrets.token_hex(6)
+    with psycopg.connect(plain, autocommit=True) as connection:
+        connection.execute(f'CREATE SCHEMA "{name}"')
+    try:
+        separator = "&" if "?" in url else "?"
+        yield f"{url}{separator}options=-csearch_path%3D{name}"
+    finally:
+        with psycopg.connect(plain, autocommit=True) as connection:
+            connection.execute(f'DROP SCHEMA "{name}" CASCADE')
+
+
+@contextlib.contextmanager
+def iamd_target(name: str, workers: int, workdir: Path, database: str | None) -> Iterator[Target]:
+    with fresh_schema(database) as schema:
+        server = IamdServer.start(workdir / name, database=schema, workers=workers, timeout=60)
+        with server:
+            yield _iamd_ready(name, server)
+
+
+def _iamd_ready(name: str, server: IamdServer) -> Target:
+    server.client("iam").create_user(UserName=USER)
+    parts = urlsplit(server.endpoint)
+    assert parts.hostname is not None and parts.port is not None
+    return Target(name, parts.hostname, parts.port, server.process.pid,
+                  server.access_key_id, server.secret_access_key)
+
+
+@contextlib.contextmanager
+def moto_target(workdir: Path) -> Iterator[Target]:
+    import boto3
+
+    port = free_port()
+    log = (workdir / "moto.log").open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"moto exited:\n{(workdir / 'moto.log').read_text()}")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("moto did not start") from None
+                time.sleep(0.1)
+        iam = boto3.client("iam", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
+                           aws_access_key_id=MOTO_KEY[0], aws_secret_access_key=MOTO_KEY[1])
+        iam.create_user(UserName=USER)
+        yield Target("moto", "127.0.0.1", port, process.pid, *MOTO_KEY)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+# -- one measurement -------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    target: str
+    operation: str
+    requests: int
+    seconds: float
+    latencies: list[float] = field(repr=False)
+    failures: int
+    first_failure: str | None
+    server_cpu: float | None  # CPU seconds over the window
+    generator_cpu: float  # CPU seconds of all generator processes, warm-up and window
+    generator_wall: float  # seconds from the generators' start to the window's end
+    connects: int
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+    def percentile(self, q: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def measure(target: Target, operation: str, args: argparse.Namespace) -> Result:
+    service, params = OPERATIONS[operation]
+    host = f"{target.host}:{target.port}"
+    payloads = [signed_payload(host, service, params, target.key, target.secret)
+                for _ in range(SIGNED_COPIES)]
+    # Check one answer before timing anything.
+    probe = HttpConnection(target.host, target.port)
+    status, body = probe.exchange(payloads[0])
+    probe.close()
+    if status != 200:
+        raise RuntimeError(f"{target.name} {operation}: {status} {body[:500]!r}")
+    context = multiprocessing.get_context("fork")
+    begin = time.monotonic() + 0.3
+    start = begin + args.warmup
+    end = start + args.duration
+    pipes, processes = [], []
+    for _ in range(args.processes):
+        receiver, sender = context.Pipe(duplex=False)
+        process = context.Process(target=generate, args=(
+            (target.host, target.port), payloads, args.threads, start, end, sender))
+        process.start()
+        sender.close()
+        pipes.append(receiver)
+        processes.append(process)
+    time.sleep(max(0.0, start - time.monotonic()))
+    cpu_before = tree_cpu_seconds(target.pid)
+    time.sleep(max(0.0, end - time.monotonic()))
+    cpu_after = tree_cpu_seconds(target.pid)
+    latencies: list[float] = []
+    failures = 0
+    first: list[str] = []
+    generator_cpu = 0.0
+    connects = 0
+    for pipe, process in zip(pipes, processes, strict=True):
+        raw, failed, first_failure, cpu, opened = pipe.recv()
+        process.join()
+        part = array("d")
+        part.frombytes(raw)
+        latencies.extend(part)
+        failures += failed
+        first += first_failure
+        generator_cpu += cpu
+        connects += opened
+    server_cpu = (None if cpu_before is None or cpu_after is None
+                  else cpu_after - cpu_before)
+    return Result(target.name, operation, len(latencies), args.duration, latencies, failures,
+                  first[0] if first else None, server_cpu, generator_cpu,
+                  end - begin, connects)
+
+
+def report(result: Result, cores: int) -> None:
+    server = ("?" if result.server_cpu is None
+              else f"{result.server_cpu / result.seconds:4.2f}")
+    generator = result.generator_cpu / result.generator_wall
+    print(f"{result.target:6} {result.operation:18} {result.requests:8d} req "
+          f"{result.rate:9.1f}/s  p50 {result.percentile(0.50):7.2f} ms  "
+          f"p99 {result.percentile(0.99):7.2f} ms  failed {result.failures}  "
+          f"server CPU {server} cores  generator CPU {generator:4.2f} cores "
+          f"(of {cores})  connections {result.connects}", flush=True)
+    if result.first_failure:
+        print(f"    first failure: {result.first_failure}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=10.0, help="timed seconds per case")
+    parser.add_argument("--warmup", type=float, default=2.0, help="untimed seconds before each")
+    parser.add_argument("--processes", type=int, default=2, help="generator processes")
+    parser.add_argument("--threads", type=int, default=4, help="connections per process")
+    parser.add_argument("--targets", default="iamd1,iamd2,moto")
+    parser.add_argument("--database", default=None, help="PostgreSQL URL for iamd (else SQLite)")
+    args = parser.parse_args(argv)
+    targets = [t.strip() for t in args.targets.split(",") if t.strip()]
+    cores = os.cpu_count() or 1
+    print(f"cores {cores}, load average {os.getloadavg()[0]:.2f}, "
+          f"{args.processes} generator processes x {args.threads} connections, "
+          f"{args.warmup:g} s warm-up + {args.duration:g} s per case, "
+          f"iamd store {'PostgreSQL' if args.database else 'SQLite'}", flush=True)
+    rates: dict[str, dict[str, float]] = {op: {} for op in OPERATIONS}
+    with tempfile.TemporaryDirectory(prefix="iamd-bench-") as tmp:
+        workdir = Path(tmp)
+        # Servers started from here must not see this folder on their path either.
+        os.chdir(workdir)
+        for name in targets:
+            if name == "moto":
+                context = moto_target(workdir)
+            elif name.startswith("iamd") and name[4:].isdigit():
+                context = iamd_target(name, int(name[4:]), workdir, args.database)
+            else:
+                parser.error(f"unknown target {name!r}")
+            with context as target:
+                for operation in OPERATIONS:
+                    result = measure(target, operation, args)
+                    report(result, cores)
+                    rates[operation][name] = result.rate
+    print(f"load average {os.getloadavg()[0]:.2f}")
+    for operation, by_target in rates.items():
+        parts = [f"{name}={by_target[name]:.0f}/s" for name in targets if name in by_target]
+        moto = by_target.get("moto")
+        if moto:
+            parts += [f"ratio{name[4:]}={by_target[name] / moto:.2f}"
+                      for name in targets if name.startswith("iamd") and name in by_target]
+        print(operation, " ".join(parts))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""iamd: a self-hosted, AWS-compatible IAM and STS service."""

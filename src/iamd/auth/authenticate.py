@@ -1,0 +1,25 @@
+"""Authenticating an HTTP request: who signed it, and is the signature good.
+
+The SigV4 claims are read first (sigv4.py, pure), the key is resolved to its
+principal through the service layer, then the signature is checked against
+the key's secret in constant time. In dev mode an unknown key is the root of
+the default account and its signature is not checked; a known key's is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from iamd.auth.sigv4 import SignedRequest, verify_signature
+from iamd.service.context import Caller
+from iamd.service.credentials import resolve_access_key
+from iamd.service.runtime import Runtime
+
+
+def authenticate(runtime: Runtime, signed: SignedRequest, method: str, path: str, query: str,
+                 headers: Mapping[str, str], body: bytes, now: datetime) -> Caller:
+    resolved = resolve_access_key(runtime, signed.access_key_id, signed.security_token, now)
+    if resolved.secret is not None:
+        verify_signature(signed, method, path, query, headers, body, resolved.secret, now)
+    return resolved.caller

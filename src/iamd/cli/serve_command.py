@@ -1,0 +1,147 @@
+"""`iamd serve`: open the store, set it up on first start, serve HTTP.
+
+The store is SQLite in the data directory unless `--database` names a
+PostgreSQL URL. On first start the admin's credentials are written to
+`DATA_DIR/admin-credentials.csv` and only the path is printed. `--dev` turns
+on the development mode (unknown access keys act as the account's root user,
+their signatures unchecked; `POST /_iamd/reset`), and says so loudly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from iamd.service.runtime import DEFAULT_DEV_ACCOUNT_ID
+
+CONFIG_ENV = "IAMD_SERVE_CONFIG"
+
+
+def register(commands: Any) -> None:
+    serve = commands.add_parser("serve", help="run the IAM and STS endpoint")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=int(os.environ.get("IAMD_PORT", "8000")))
+    serve.add_argument("--data-dir", default=os.environ.get("IAMD_DATA_DIR", "iamd-data"),
+                       help="where the SQLite store, master key and admin credentials live")
+    serve.add_argument("--database", default=os.environ.get("IAMD_DATABASE_URL"),
+                       help="postgresql://... to share one store between iamd nodes")
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--account-id", default=None)
+    serve.add_argument("--dev", action="store_true",
+                       help="development mode: accept unknown access keys as root (never in production)")
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(run=run_serve)
+
+
+def config_from(data_dir_text: str, database: str | None, dev: bool,
+                account_id: str | None) -> dict[str, Any]:
+    data_dir = Path(data_dir_text).resolve()
+    return {"data_dir": str(data_dir), "database": database or f"sqlite:///{data_dir / 'iamd.sqlite3'}",
+            "dev": dev, "account_id": account_id or os.environ.get("IAMD_ACCOUNT_ID")}
+
+
+def build_runtime(config: dict[str, Any]) -> Any:
+    from iamd.service.bootstrap import initialize
+    from iamd.service.runtime import Runtime
+    from iamd.service.sts.tokens import ensure_token_keys
+    from iamd.service.usage import UsageRecorder
+    from iamd.store.repository import open_store
+    from iamd.store.secrets import SecretBox, SecretDecryptionError
+
+    data_dir = Path(config["data_dir"])
+    data_dir.mkdir(parents=True, exist_ok=True)
+    store = open_store(config["database"])
+    account_id = config.get("account_id") or (DEFAULT_DEV_ACCOUNT_ID if config["dev"] else "")
+    runtime = Runtime(store=store, secrets=SecretBox.load(data_dir), data_dir=data_dir,
+                      dev_mode=config["dev"], default_account_id=account_id)
+    credentials = initialize(runtime)
+    try:
+        ensure_token_keys(runtime)
+    except SecretDecryptionError:
+        store.close()
+        raise SystemExit(
+            "iamd: this store's secrets were sealed under another master key; every iamd node "
+            "sharing a database needs the same one (set IAMD_MASTER_KEY, or copy master.key "
+            "from the first node's data directory)") from None
+    if credentials is not None:
+        runtime.initial_admin = credentials
+    with store.transaction(read_only=True) as tx:
+        accounts = tx.accounts.list(limit=1).items
+    if accounts:
+        runtime.default_account_id = account_id or accounts[0].account_id
+    runtime.usage = UsageRecorder(store)
+    return runtime, credentials
+
+
+def create_app_from_env() -> Any:
+    """The ASGI app for one uvicorn worker (`--workers N`)."""
+    from iamd.api.app import create_app
+
+    runtime, _ = build_runtime(json.loads(os.environ[CONFIG_ENV]))
+    return create_app(runtime)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from iamd.api.app import create_app
+
+    logging.basicConfig(level=args.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    config = config_from(args.data_dir, args.database, bool(args.dev), args.account_id)
+    runtime, credentials = build_runtime(config)
+    out = sys.stderr
+    if config["dev"]:
+        print("!" * 72, file=out)
+        print("iamd is in DEVELOPMENT MODE: unknown access keys act as the root user of account "
+              f"{runtime.default_account_id}\nand their signatures are NOT checked. "
+              "Never use --dev for anything real.", file=out)
+        print("!" * 72, file=out)
+    endpoint = f"http://{args.host}:{args.port}"
+    if credentials is not None:
+        path = credentials.path
+        print(f"iamd: new account {credentials.account_id}; the admin's access key is in {path}",
+              file=out)
+        print("  (written once, mode 0600). To use it with the AWS CLI:\n"
+              f"  export AWS_ACCESS_KEY_ID=$(sed -n 2p {path} | cut -d, -f3)\n"
+              f"  export AWS_SECRET_ACCESS_KEY=$(sed -n 2p {path} | cut -d, -f4)\n"
+              f"  aws --endpoint-url {endpoint} --region us-east-1 iam list-users", file=out)
+    else:
+        print(f"iamd: store {config['database'].split('@')[-1]}, account {runtime.default_account_id}; "
+              f"admin credentials: {Path(config['data_dir']) / 'admin-credentials.csv'}", file=out)
+    print(f"iamd: serving IAM and STS on {endpoint}", file=out, flush=True)
+    if args.workers > 1:
+        runtime.store.close()
+        os.environ[CONFIG_ENV] = json.dumps(config)
+        _run_workers(args)
+        return 0
+    uvicorn.run(create_app(runtime), host=args.host, port=args.port, log_level=args.log_level,
+                timeout_graceful_shutdown=10)
+    runtime.store.close()
+    return 0
+
+
+def _run_workers(args: argparse.Namespace) -> None:
+    """Several uvicorn worker processes on one listening socket.
+
+    uvicorn binds that socket with protocol 0, and asyncio only turns on
+    TCP_NODELAY for sockets whose protocol says TCP, so every answer would
+    wait on the client's delayed ACK (about 40 ms). Re-wrapping the
+    descriptor as a TCP socket gives the workers the same latency as one.
+    """
+    import socket
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config("iamd.cli.serve_command:create_app_from_env", factory=True,
+                            host=args.host, port=args.port, workers=args.workers,
+                            log_level=args.log_level, timeout_graceful_shutdown=10)
+    bound = config.bind_socket()
+    tcp = socket.socket(bound.family, bound.type, socket.IPPROTO_TCP, fileno=bound.detach())
+    Multiprocess(config, sockets=[tcp]).run()

@@ -1,0 +1,326 @@
+"""The errors a client can see, one class per AWS error code.
+
+The tree, said once:
+
+    IamdError                      anything iamd raises on purpose
+    ├── AwsError                   a wire error: becomes <ErrorResponse> XML
+    │   ├── (Sender, 4xx)          NoSuchEntity, EntityAlreadyExists, ...
+    │   └── (Receiver, 5xx)        ServiceFailure, InternalFailure
+    └── InternalError              bugs, storage and configuration problems;
+                                   never shown to a client (answered as
+                                   ServiceFailure with the request id)
+
+Each AwsError subclass names its `code` (the AWS error code), its HTTP `status`
+and whether the fault is the `Sender`'s or the `Receiver`'s. `ERRORS` maps
+codes to classes so the protocol layer and the tests can check the registry
+against the codes botocore's service models declare.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class IamdError(Exception):
+    """Base of every exception iamd raises on purpose."""
+
+
+class InternalError(IamdError):
+    """A failure that is ours, not the caller's; never shown to a client."""
+
+
+class AwsError(IamdError):
+    code: ClassVar[str] = "ServiceFailure"
+    status: ClassVar[int] = 400
+    sender: ClassVar[bool] = True
+    default_message: ClassVar[str] = ""
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = self.default_message if message is None else message
+        super().__init__(self.message)
+
+    @property
+    def fault(self) -> str:
+        return "Sender" if self.sender else "Receiver"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+# IAM and STS errors from botocore's service models, plus the common ones every
+# AWS Query service answers (authentication, validation, throttling).
+class NoSuchEntity(AwsError):
+    code = 'NoSuchEntity'
+    status = 404
+
+
+class EntityAlreadyExists(AwsError):
+    code = 'EntityAlreadyExists'
+    status = 409
+
+
+class EntityTemporarilyUnmodifiable(AwsError):
+    code = 'EntityTemporarilyUnmodifiable'
+    status = 409
+
+
+class LimitExceeded(AwsError):
+    code = 'LimitExceeded'
+    status = 409
+
+
+class DeleteConflict(AwsError):
+    code = 'DeleteConflict'
+    status = 409
+
+
+class MalformedPolicyDocument(AwsError):
+    code = 'MalformedPolicyDocument'
+
+
+class MalformedCertificate(AwsError):
+    code = 'MalformedCertificate'
+
+
+class InvalidInput(AwsError):
+    code = 'InvalidInput'
+
+
+class InvalidAuthenticationCode(AwsError):
+    code = 'InvalidAuthenticationCode'
+    status = 403
+
+
+class InvalidCertificate(AwsError):
+    code = 'InvalidCertificate'
+
+
+class InvalidPublicKey(AwsError):
+    code = 'InvalidPublicKey'
+
+
+class InvalidUserType(AwsError):
+    code = 'InvalidUserType'
+
+
+class DuplicateCertificate(AwsError):
+    code = 'DuplicateCertificate'
+    status = 409
+
+
+class DuplicateSSHPublicKey(AwsError):
+    code = 'DuplicateSSHPublicKey'
+
+
+class KeyPairMismatch(AwsError):
+    code = 'KeyPairMismatch'
+
+
+class UnmodifiableEntity(AwsError):
+    code = 'UnmodifiableEntity'
+
+
+class UnrecognizedPublicKeyEncoding(AwsError):
+    code = 'UnrecognizedPublicKeyEncoding'
+
+
+class PasswordPolicyViolation(AwsError):
+    code = 'PasswordPolicyViolation'
+
+
+class PolicyNotAttachable(AwsError):
+    code = 'PolicyNotAttachable'
+
+
+class PolicyEvaluation(AwsError):
+    code = 'PolicyEvaluation'
+    status = 500
+    sender = False
+
+
+class ReportGenerationLimitExceeded(AwsError):
+    code = 'ReportGenerationLimitExceeded'
+    status = 409
+
+
+class CredentialReportNotPresent(AwsError):
+    code = 'ReportNotPresent'
+    status = 410
+
+
+class CredentialReportExpired(AwsError):
+    code = 'ReportExpired'
+    status = 410
+
+
+class CredentialReportNotReady(AwsError):
+    code = 'ReportInProgress'
+    status = 404
+
+
+class ServiceNotSupported(AwsError):
+    code = 'NotSupportedService'
+    status = 404
+
+
+class ConcurrentModification(AwsError):
+    code = 'ConcurrentModification'
+    status = 409
+
+
+class OpenIdIdpCommunicationError(AwsError):
+    code = 'OpenIdIdpCommunicationError'
+
+
+class UnrecognizedClientException(AwsError):
+    code = 'UnrecognizedClientException'
+    status = 403
+
+
+class ServiceFailure(AwsError):
+    code = 'ServiceFailure'
+    status = 500
+    sender = False
+    default_message = 'The request processing has failed because of an unknown error, exception or failure.'
+
+
+class InternalFailure(AwsError):
+    code = 'InternalFailure'
+    status = 500
+    sender = False
+
+
+
+# STS
+class ExpiredToken(AwsError):
+    code = 'ExpiredToken'
+
+
+class IDPCommunicationError(AwsError):
+    code = 'IDPCommunicationError'
+
+
+class IDPRejectedClaim(AwsError):
+    code = 'IDPRejectedClaim'
+    status = 403
+
+
+class InvalidAuthorizationMessage(AwsError):
+    code = 'InvalidAuthorizationMessageException'
+
+
+class InvalidIdentityToken(AwsError):
+    code = 'InvalidIdentityToken'
+
+
+class PackedPolicyTooLarge(AwsError):
+    code = 'PackedPolicyTooLarge'
+
+
+class RegionDisabled(AwsError):
+    code = 'RegionDisabledException'
+    status = 403
+
+
+
+# Common to every AWS Query service
+class AccessDenied(AwsError):
+    code = 'AccessDenied'
+    status = 403
+
+
+class IncompleteSignature(AwsError):
+    code = 'IncompleteSignature'
+
+
+class InvalidAction(AwsError):
+    code = 'InvalidAction'
+
+
+class InvalidClientTokenId(AwsError):
+    code = 'InvalidClientTokenId'
+    status = 403
+    default_message = 'The security token included in the request is invalid.'
+
+
+class InvalidParameterCombination(AwsError):
+    code = 'InvalidParameterCombination'
+
+
+class InvalidParameterValue(AwsError):
+    code = 'InvalidParameterValue'
+
+
+class InvalidQueryParameter(AwsError):
+    code = 'InvalidQueryParameter'
+
+
+class MalformedQueryString(AwsError):
+    code = 'MalformedQueryString'
+    status = 404
+
+
+# A Query parameter that does not parse as its type (a number that is not
+# one, or beyond 32 bits); AWS answers it with no Message at all.
+class MalformedInput(AwsError):
+    code = 'MalformedInput'
+
+
+class MissingAction(AwsError):
+    code = 'MissingAction'
+
+
+class MissingAuthenticationToken(AwsError):
+    code = 'MissingAuthenticationToken'
+    status = 403
+    default_message = 'Request is missing Authentication Token'
+
+
+class MissingParameter(AwsError):
+    code = 'MissingParameter'
+
+
+class OptInRequired(AwsError):
+    code = 'OptInRequired'
+    status = 403
+
+
+class RequestExpired(AwsError):
+    code = 'RequestExpired'
+
+
+class ServiceUnavailable(AwsError):
+    code = 'ServiceUnavailable'
+    status = 503
+    sender = False
+
+
+# S3's answer to a malformed X-Amz-Expires on a presigned URL; IAM and STS
+# document none of their own, so iamd borrows it.
+class AuthorizationQueryParametersError(AwsError):
+    code = 'AuthorizationQueryParametersError'
+
+
+class SignatureDoesNotMatch(AwsError):
+    code = 'SignatureDoesNotMatch'
+    status = 403
+
+
+class Throttling(AwsError):
+    code = 'Throttling'
+
+
+class ValidationError(AwsError):
+    code = 'ValidationError'
+
+
+class NotImplementedOperation(AwsError):
+    code = 'NotImplemented'
+    status = 501
+    sender = False
+
+
+
+ERRORS: dict[str, type[AwsError]] = {
+    cls.code: cls for cls in AwsError.__subclasses__()
+}

@@ -1,0 +1,156 @@
+"""The engine's entry points: compile the policies that apply once, decide many requests.
+
+`PolicySet.compile(...)` takes the documents of each gate (JSON text, dicts
+or parsed `PolicyDocument`s, optionally named) and returns an object whose
+`decide(request)` gives a `Decision`. `evaluate_request` is the command-line
+contract of docs/policy-engine.md as a function of JSON values.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from iamd.model.errors import AwsError, MalformedPolicyDocument
+from iamd.policy.compiled import CompiledGroup
+from iamd.policy.decision import (
+    BOUNDARY,
+    IDENTITY,
+    RCP,
+    RESOURCE,
+    SCP,
+    SESSION,
+    Decision,
+    Gates,
+    decide,
+)
+from iamd.policy.document import PolicyDocument, parse_policy
+from iamd.policy.kinds import PolicyKind
+from iamd.policy.reference import ReferenceGroup
+from iamd.policy.request import InvalidRequest, Request
+
+PolicyInput = str | Mapping[str, Any] | PolicyDocument
+NamedPolicy = PolicyInput | tuple[str, PolicyInput]
+
+# The kind each gate's documents are checked as. Identity documents may come
+# from any identity place, so they get the most generous identity limit.
+_GATE_KINDS = {
+    IDENTITY: PolicyKind.ROLE_INLINE,
+    BOUNDARY: PolicyKind.MANAGED,
+    SESSION: PolicyKind.ROLE_INLINE,
+    RESOURCE: PolicyKind.RESOURCE,
+    SCP: PolicyKind.SCP,
+    RCP: PolicyKind.RCP,
+}
+
+
+def _document(policy: NamedPolicy, gate: str) -> tuple[PolicyDocument, str | None]:
+    name = None
+    if isinstance(policy, tuple):
+        name, policy = policy
+    if isinstance(policy, PolicyDocument):
+        return policy, name
+    return parse_policy(policy, _GATE_KINDS[gate]), name
+
+
+def _resource_document(policy: NamedPolicy) -> tuple[tuple[PolicyDocument, str | None], bool]:
+    """A resource-based policy, or a role trust policy (which has no Resource element)."""
+    try:
+        return _document(policy, RESOURCE), False
+    except MalformedPolicyDocument as first:
+        name, raw = policy if isinstance(policy, tuple) else (None, policy)
+        try:
+            return (parse_policy(raw, PolicyKind.TRUST), name), True  # type: ignore[arg-type]
+        except MalformedPolicyDocument:
+            raise first from None
+
+
+GroupFactory = Callable[[str, Sequence[tuple[PolicyDocument, str | None]], int | None], Any]
+
+
+def _compiled(gate: str, docs: Sequence[tuple[PolicyDocument, str | None]],
+              level: int | None) -> CompiledGroup:
+    return CompiledGroup.from_documents(gate, docs, level)
+
+
+def _reference(gate: str, docs: Sequence[tuple[PolicyDocument, str | None]],
+               level: int | None) -> ReferenceGroup:
+    return ReferenceGroup(gate, tuple(docs), level)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySet:
+    """Every policy that applies to a principal (and a resource), compiled."""
+
+    gates: Gates
+
+    @classmethod
+    def compile(cls, identity: Sequence[NamedPolicy] = (), resource: NamedPolicy | None = None,
+                permissions_boundary: NamedPolicy | None = None,
+                session: Sequence[NamedPolicy] = (),
+                scp: Sequence[Sequence[NamedPolicy]] = (),
+                rcp: Sequence[Sequence[NamedPolicy]] = (),
+                reference: bool = False) -> PolicySet:
+        make: GroupFactory = _reference if reference else _compiled
+        resource_doc, is_trust = (_resource_document(resource) if resource is not None
+                                  else (None, False))
+        return cls(Gates(
+            identity=make(IDENTITY, [_document(p, IDENTITY) for p in identity], None),
+            resource=make(RESOURCE, [resource_doc], None) if resource_doc is not None else None,
+            resource_required=is_trust,
+            boundary=(make(BOUNDARY, [_document(permissions_boundary, BOUNDARY)], None)
+                      if permissions_boundary is not None else None),
+            session=(make(SESSION, [_document(p, SESSION) for p in session], None)
+                     if session else None),
+            scp=tuple(make(SCP, [_document(p, SCP) for p in level], i) for i, level in enumerate(scp)),
+            rcp=tuple(make(RCP, [_document(p, RCP) for p in level], i) for i, level in enumerate(rcp)),
+        ))
+
+    def decide(self, request: Request) -> Decision:
+        if self.gates.boundary is not None and not request.has_boundary:
+            request = replace(request, has_boundary=True)
+        return decide(request, self.gates)
+
+
+def _list(value: Any, what: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InvalidRequest(f"policies.{what} must be a list")
+    return value
+
+
+def policy_set_from_json(policies: Any, reference: bool = False) -> PolicySet:
+    if policies is None:
+        policies = {}
+    if not isinstance(policies, Mapping):
+        raise InvalidRequest("request.policies must be an object")
+    unknown = set(policies) - {"identity", "resource", "permissions_boundary", "session", "scp", "rcp"}
+    if unknown:
+        raise InvalidRequest(f"unknown policies field(s): {', '.join(sorted(unknown))}")
+    levels = {}
+    for gate in ("scp", "rcp"):
+        levels[gate] = [_list(level, f"{gate} level") for level in _list(policies.get(gate), gate)]
+    return PolicySet.compile(
+        identity=_list(policies.get("identity"), "identity"),
+        resource=policies.get("resource"),
+        permissions_boundary=policies.get("permissions_boundary"),
+        session=_list(policies.get("session"), "session"),
+        scp=levels["scp"], rcp=levels["rcp"], reference=reference)
+
+
+def evaluate_request(request: Mapping[str, Any] | str, reference: bool = False) -> dict[str, Any]:
+    """Decide one request of the command-line contract; errors become a result too."""
+    try:
+        data = json.loads(request) if isinstance(request, str) else request
+        if not isinstance(data, Mapping):
+            raise InvalidRequest("a request must be a JSON object")
+        parsed = Request.from_json(data)
+        policy_set = policy_set_from_json(data.get("policies"), reference)
+        return policy_set.decide(parsed).to_json()
+    except json.JSONDecodeError as exc:
+        return {"error": {"code": "InvalidRequest", "message": f"not JSON: {exc}"}}
+    except AwsError as exc:
+        return {"error": {"code": exc.code, "message": exc.message}}

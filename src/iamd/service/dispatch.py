@@ -1,0 +1,72 @@
+"""Running one operation: one transaction, authorization first, then the work.
+
+Reads run in a read-only transaction. A write runs in one transaction that
+also bumps the authorization generation, so cached permissions are rebuilt
+after any change. Any error leaves nothing behind: the transaction rolls back.
+"""
+
+from __future__ import annotations
+
+from iamd.model.errors import AwsError, MissingAuthenticationToken, Throttling, ValidationError
+from iamd.service import operations  # noqa: F401  (registers every operation)
+from iamd.service.authorization import authorize
+from iamd.service.context import Caller, OperationContext, RequestInfo
+from iamd.service.permissions import bump_generation
+from iamd.service.registry import OPERATIONS, OperationSpec, Params, Result
+from iamd.service.runtime import Runtime
+from iamd.store.errors import Contention, InvalidMarker
+
+
+class NotImplementedYet(AwsError):
+    code = "NotImplemented"
+    status = 501
+    sender = False
+
+
+ATTEMPTS = 3  # a deadlock or lock timeout is retried: the transaction did nothing
+
+# The caller of an unsigned request: the STS calls that carry their own proof
+# of identity (a web identity token, a SAML assertion) and authorize nothing
+# through the caller's policies.
+ANONYMOUS = "anonymous"
+
+
+def anonymous_caller() -> Caller:
+    return Caller(account_id="", arn="", kind=ANONYMOUS, user_id="")
+
+
+def execute(runtime: Runtime, caller: Caller, info: RequestInfo, service: str,
+            name: str, params: Params) -> Result:
+    spec = OPERATIONS.get((service, name))
+    if spec is None:
+        raise NotImplementedYet(f"iamd does not implement {service}:{name} yet.")
+    for attempt in range(ATTEMPTS):
+        try:
+            return _run(runtime, caller, info, spec, params)
+        except Contention:
+            if attempt == ATTEMPTS - 1:
+                raise Throttling("Rate exceeded") from None
+        except InvalidMarker:
+            raise ValidationError("Invalid Marker.") from None
+    raise AssertionError("unreachable")
+
+
+def _run(runtime: Runtime, caller: Caller, info: RequestInfo, spec: OperationSpec,
+         params: Params) -> Result:
+    service, name = spec.service, spec.name
+    if caller.kind == ANONYMOUS and spec.authorize:
+        # Only operations that authorize themselves may run unsigned.
+        raise MissingAuthenticationToken()
+    with runtime.store.transaction(read_only=spec.read_only) as tx:
+        ctx = OperationContext(caller=caller, info=info, tx=tx, runtime=runtime,
+                               operation=name, service=service)
+        if spec.authorize:
+            authorize(ctx, spec, params)
+        result = spec.handler(ctx, params)
+        if not spec.read_only:
+            bump_generation(tx)
+    return result
+
+
+def known_operation(service: str, name: str) -> bool:
+    return (service, name) in OPERATIONS

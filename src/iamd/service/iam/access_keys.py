@@ -1,0 +1,84 @@
+"""Access keys: CreateAccessKey, ListAccessKeys, UpdateAccessKey, DeleteAccessKey,
+GetAccessKeyLastUsed.
+
+At most two keys a user. The secret is shown once, in CreateAccessKey's
+answer, and stored only sealed under the master key (AES-GCM, bound to the
+key id). Without UserName, the operations act on the calling user.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from iamd.model.entities import AccessKey
+from iamd.model.errors import LimitExceeded, NoSuchEntity
+from iamd.service import ids
+from iamd.service.context import OperationContext
+from iamd.service.iam.users import target_user
+from iamd.service.registry import Params, operation
+from iamd.store.secrets import access_key_associated_data
+
+MAX_KEYS_PER_USER = 2
+
+
+def _key_or_fail(ctx: OperationContext, params: Params) -> AccessKey:
+    user = target_user(ctx, params)
+    key = ctx.tx.access_keys.get(params["AccessKeyId"])
+    if key is None or key.user_id != user.id:
+        raise NoSuchEntity(f"The Access Key with id {params['AccessKeyId']} cannot be found.")
+    return key
+
+
+@operation("iam", "CreateAccessKey")
+def create_access_key(ctx: OperationContext, params: Params) -> dict[str, Any]:
+    user = target_user(ctx, params, for_update=True)
+    if ctx.tx.access_keys.count_for_user(user.id) >= MAX_KEYS_PER_USER:
+        raise LimitExceeded(f"Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS_PER_USER}")
+    key_id = ids.access_key_id()
+    secret = ids.secret_access_key()
+    sealed = ctx.runtime.secrets.encrypt(secret.encode(), access_key_associated_data(key_id))
+    ctx.tx.access_keys.insert(AccessKey(id=key_id, user_id=user.id, account_id=ctx.account_id,
+                                        secret_ciphertext=sealed, status="Active",
+                                        created=ctx.info.now))
+    return {"AccessKey": {"UserName": user.name, "AccessKeyId": key_id, "Status": "Active",
+                          "SecretAccessKey": secret, "CreateDate": ctx.info.now}}
+
+
+@operation("iam", "ListAccessKeys", read_only=True)
+def list_access_keys(ctx: OperationContext, params: Params) -> dict[str, Any]:
+    user = target_user(ctx, params)
+    keys = sorted(ctx.tx.access_keys.list_for_user(user.id), key=lambda k: k.created)
+    return {"AccessKeyMetadata": [{"UserName": user.name, "AccessKeyId": k.id, "Status": k.status,
+                                   "CreateDate": k.created} for k in keys],
+            "IsTruncated": False}
+
+
+@operation("iam", "UpdateAccessKey")
+def update_access_key(ctx: OperationContext, params: Params) -> None:
+    key = _key_or_fail(ctx, params)
+    ctx.tx.access_keys.update_status(key.id, params["Status"])
+
+
+@operation("iam", "DeleteAccessKey")
+def delete_access_key(ctx: OperationContext, params: Params) -> None:
+    key = _key_or_fail(ctx, params)
+    ctx.tx.access_keys.delete(key.id)
+
+
+@operation("iam", "GetAccessKeyLastUsed", read_only=True, resource=lambda ctx, p: _owner_arn(ctx, p))
+def get_access_key_last_used(ctx: OperationContext, params: Params) -> dict[str, Any]:
+    key = ctx.tx.access_keys.get(params["AccessKeyId"])
+    if key is None or key.account_id != ctx.account_id:
+        raise NoSuchEntity(f"The Access Key with id {params['AccessKeyId']} cannot be found.")
+    user = ctx.tx.users.get(key.user_id)
+    last: dict[str, Any] = {"ServiceName": key.last_used_service or "N/A",
+                            "Region": key.last_used_region or "N/A"}
+    if key.last_used is not None:
+        last["LastUsedDate"] = key.last_used
+    return {"UserName": user.name if user else "", "AccessKeyLastUsed": last}
+
+
+def _owner_arn(ctx: OperationContext, params: Params) -> str:
+    key = ctx.tx.access_keys.get(params.get("AccessKeyId", ""))
+    user = ctx.tx.users.get(key.user_id) if key is not None else None
+    return user.arn if user is not None else ctx.caller.arn

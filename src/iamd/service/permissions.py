@@ -1,0 +1,119 @@
+"""The policies that apply to a caller, gathered from the store and compiled.
+
+For an IAM user: its inline policies, the managed policies attached to it,
+and the inline and attached policies of each of its groups; its permissions
+boundary. For a role session: the role's inline and attached policies, its
+boundary, and the session policies the credential carries. The root user has
+none: it may do everything in its own account. Compiled sets are cached per
+principal and authorization generation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from iamd.model.entities import Group, PrincipalKind
+from iamd.policy import PolicyDocument, PolicyKind, PolicySet, parse_policy
+from iamd.service.context import ASSUMED_ROLE, FEDERATED_USER, GENERATION_KEY, IAM_USER, Caller
+from iamd.service.runtime import Runtime
+from iamd.store.interface import Transaction
+
+
+def generation(tx: Transaction) -> str:
+    return tx.settings.get(GENERATION_KEY) or "0"
+
+
+def bump_generation(tx: Transaction) -> None:
+    tx.settings.set(GENERATION_KEY, str(int(generation(tx)) + 1))
+
+
+def _parsed(document: str, kind: PolicyKind) -> PolicyDocument:
+    # Stored documents were validated when written; AWS managed ones may be
+    # larger than a customer policy may be, so size is not checked again here.
+    return parse_policy(document, kind)
+
+
+def managed_document(tx: Transaction, policy_arn: str, account_id: str) -> str | None:
+    policy = tx.policies.get_by_arn(policy_arn, viewer_account_id=account_id)
+    if policy is None:
+        return None
+    version = tx.policy_versions.get_default(policy.id)
+    return version.document if version is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class PrincipalPolicy:
+    """One identity policy of a user, group or role, as authorization reads it.
+
+    `policy_arn` is set for a managed policy (its default version's text is
+    `document`) and None for an inline one, whose name is `name`.
+    """
+
+    name: str
+    document: str
+    policy_arn: str | None = None
+
+
+def principal_policies(tx: Transaction, kind: PrincipalKind, principal_id: str,
+                       account_id: str) -> list[PrincipalPolicy]:
+    """The inline policies, then the attached managed ones, in the order
+    authorization compiles them (the policy simulator names them one by one)."""
+    policies = [PrincipalPolicy(p.name, p.document) for p in tx.inline_policies.all(kind, principal_id)]
+    for attached in tx.attachments.all_for_principal(kind, principal_id):
+        document = managed_document(tx, attached.arn, account_id)
+        if document is not None:
+            policies.append(PrincipalPolicy(attached.name, document, attached.arn))
+    return policies
+
+
+def _principal_documents(tx: Transaction, kind: PrincipalKind, principal_id: str,
+                         account_id: str) -> list[tuple[str, str]]:
+    return [(p.name, p.document) for p in principal_policies(tx, kind, principal_id, account_id)]
+
+
+def policies_for(runtime: Runtime, tx: Transaction, caller: Caller,
+                 current_generation: str | None = None) -> PolicySet:
+    principal_id = caller.role.id if caller.role is not None else (
+        caller.user.id if caller.user is not None else caller.account_id)
+    session_key = caller.access_key_id if caller.session is not None else ""
+    key = (f"{principal_id}:{session_key}", current_generation or generation(tx))
+    cached = runtime.cached_permissions(key)
+    if cached is not None:
+        return cached
+    identity: list[tuple[str, str]] = []
+    boundary_arn = None
+    if caller.kind in (IAM_USER, FEDERATED_USER) and caller.user is not None:
+        user = caller.user
+        identity += _principal_documents(tx, PrincipalKind.USER, user.id, caller.account_id)
+        for group in _all_groups(tx, user.id):
+            identity += _principal_documents(tx, PrincipalKind.GROUP, group, caller.account_id)
+        boundary_arn = user.permissions_boundary_arn
+    elif caller.kind == ASSUMED_ROLE and caller.role is not None:
+        identity += _principal_documents(tx, PrincipalKind.ROLE, caller.role.id, caller.account_id)
+        boundary_arn = caller.role.permissions_boundary_arn
+    boundary = None
+    if boundary_arn:
+        document = managed_document(tx, boundary_arn, caller.account_id)
+        boundary = _parsed(document, PolicyKind.ROLE_INLINE) if document else None
+    session = [_parsed(d, PolicyKind.ROLE_INLINE) for d in caller.session.policies] if caller.session else []
+    compiled = PolicySet.compile(
+        identity=[(name, _parsed(doc, PolicyKind.ROLE_INLINE)) for name, doc in identity],
+        permissions_boundary=boundary, session=session)
+    runtime.remember_permissions(key, compiled)
+    return compiled
+
+
+def user_groups(tx: Transaction, user_id: str) -> list[Group]:
+    """Every group of a user, in the order authorization reads their policies."""
+    groups: list[Group] = []
+    after = None
+    while True:
+        page = tx.memberships.list_groups(user_id, after=after, limit=1000)
+        groups += page.items
+        if page.marker is None:
+            return groups
+        after = page.marker
+
+
+def _all_groups(tx: Transaction, user_id: str) -> list[str]:
+    return [g.id for g in user_groups(tx, user_id)]

@@ -1,0 +1,278 @@
+"""Opening a database: engine set-up per backend, schema migration, error mapping.
+
+`open_database(url)` accepts `sqlite:///path` (the embedded default) or
+`postgresql://...` (for several iamd nodes sharing one database), configures
+the engine so that both behave the same to the layers above, migrates the
+schema to the newest revision this iamd knows, and refuses a database that a
+newer iamd has already migrated further. SQLite serializes writers: a write
+transaction starts with BEGIN IMMEDIATE, so two writers queue on the lock
+(busy_timeout) instead of both reading and then deadlocking on the upgrade to
+a write lock. PostgreSQL runs at READ COMMITTED and relies on constraints;
+callers that check-then-act lock the parent row first (`for_update=True`).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import Any, Final, Literal
+
+import psycopg
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from iamd.store import schema
+from iamd.store.errors import (
+    Conflict,
+    Contention,
+    DatabaseUnavailable,
+    IntegrityViolation,
+    ReadOnlyTransaction,
+    SchemaTooNew,
+    StoreError,
+    UnsupportedDatabase,
+)
+
+Backend = Literal["sqlite", "postgresql"]
+
+# Execution option the store sets on a connection before beginning a
+# transaction; the SQLite begin hook reads it to choose how to BEGIN.
+READ_ONLY_OPTION: Final = "iamd_read_only"
+
+SQLITE_BUSY_TIMEOUT_MS: Final = 15_000
+# Any fixed 32-bit number, the same for every iamd; with the schema's name
+# it keys the advisory lock under which nodes starting together take turns
+# migrating one schema instead of racing to create the same tables.
+MIGRATION_LOCK_CLASS: Final = 0x69616D64
+
+MIGRATIONS: Final = "iamd.store:migrations"
+
+
+@dataclass(frozen=True)
+class Database:
+    """An engine configured for iamd, and what it is connected to."""
+
+    engine: Engine
+    backend: Backend
+    revision: str
+
+    @contextmanager
+    def connect(self, *, read_only: bool) -> Iterator[Connection]:
+        """A pooled connection prepared for one read-only or writing transaction."""
+        with self.engine.connect() as connection:
+            options: dict[str, Any] = {READ_ONLY_OPTION: read_only}
+            if self.backend == "postgresql":
+                # A pool-level characteristic: SQLAlchemy resets it when the
+                # connection goes back to the pool.
+                options["postgresql_readonly"] = read_only
+            connection.execution_options(**options)
+            yield connection
+
+    def translate(self, exc: DBAPIError) -> StoreError:
+        """The store exception for a database error, per backend."""
+        if self.backend == "postgresql":
+            return _translate_postgresql(exc)
+        return _translate_sqlite(exc)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_database(url: str, *, pool_size: int | None = None) -> Database:
+    """Connect to `url`, migrate its schema to head and return the database."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise UnsupportedDatabase("not a database URL") from exc
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        engine = _sqlite_engine(parsed, pool_size)
+    elif backend in ("postgresql", "postgres"):
+        engine = _postgresql_engine(parsed, pool_size)
+    else:
+        raise UnsupportedDatabase(
+            f"unsupported database {backend!r}: use sqlite:///path or postgresql://...")
+    database = Database(engine, "sqlite" if backend == "sqlite" else "postgresql", "")
+    try:
+        revision = _migrate(database)
+    except DBAPIError as exc:
+        engine.dispose()
+        raise DatabaseUnavailable(
+            f"cannot prepare {parsed.render_as_string(hide_password=True)}: {exc.orig}"
+        ) from exc
+    except BaseException:
+        engine.dispose()
+        raise
+    return replace(database, revision=revision)
+
+
+def migrations_config() -> Config:
+    """An Alembic configuration for iamd's packaged migrations; no ini file."""
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS)
+    return config
+
+
+def _migrate(database: Database) -> str:
+    config = migrations_config()
+    script = ScriptDirectory.from_config(config)
+    head = script.get_current_head()
+    assert head is not None, "iamd ships at least one migration"
+    with database.connect(read_only=False) as connection, connection.begin():
+        if database.backend == "postgresql":
+            # Held until this transaction ends; the schema change commits
+            # with it, so the next node sees it done.
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:class, hashtext(current_schema()))"),
+                {"class": MIGRATION_LOCK_CLASS})
+        context = MigrationContext.configure(
+            connection, opts={"version_table": schema.VERSION_TABLE})
+        current = context.get_current_heads()
+        for revision in current:
+            try:
+                script.get_revision(revision)
+            except CommandError:
+                raise SchemaTooNew(revision, head) from None
+        if current != (head,):
+            # env.py runs inside this transaction (Alembic sees it is
+            # already begun), so a failed migration leaves nothing behind.
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    return head
+
+
+def _sqlite_engine(url: URL, pool_size: int | None) -> Engine:
+    path = url.database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        raise UnsupportedDatabase(
+            "in-memory SQLite cannot be shared between connections; give a file path")
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise DatabaseUnavailable(f"directory for the SQLite database does not exist: {directory}")
+    if not os.path.exists(path):
+        # The file holds password hashes and sealed secrets: create it
+        # private. SQLite gives its -wal and -shm files the same mode.
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    engine = create_engine(
+        url.set(drivername="sqlite+pysqlite"),
+        pool_size=pool_size or 8,
+        max_overflow=24,
+        pool_timeout=30,
+    )
+    event.listen(engine, "connect", _sqlite_on_connect)
+    event.listen(engine, "begin", _sqlite_on_begin)
+    return engine
+
+
+def _sqlite_on_connect(dbapi_connection: sqlite3.Connection, record: ConnectionPoolEntry) -> None:
+    # Take BEGIN away from the sqlite3 module, which would otherwise start
+    # transactions lazily and only for DML; _sqlite_on_begin issues it.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        mode = cursor.execute("PRAGMA journal_mode = WAL").fetchone()
+        if mode is None or str(mode[0]).lower() != "wal":
+            raise DatabaseUnavailable(
+                "SQLite could not switch to write-ahead logging; keep the data "
+                "directory on a local file system")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    finally:
+        cursor.close()
+
+
+def _sqlite_on_begin(connection: Connection) -> None:
+    read_only = bool(connection.get_execution_options().get(READ_ONLY_OPTION, False))
+    # Set on every transaction: a pooled connection may have served the
+    # other kind before.
+    connection.exec_driver_sql(f"PRAGMA query_only = {int(read_only)}")
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def _postgresql_engine(url: URL, pool_size: int | None) -> Engine:
+    url = url.set(drivername="postgresql+psycopg")
+    connect_args: dict[str, Any] = {}
+    if "application_name" not in url.query:
+        connect_args["application_name"] = "iamd"
+    if "connect_timeout" not in url.query:
+        connect_args["connect_timeout"] = 10
+    return create_engine(
+        url,
+        isolation_level="READ COMMITTED",
+        pool_size=pool_size or 10,
+        max_overflow=20,
+        pool_timeout=30,
+        pool_pre_ping=True,  # survive a database restart or failover
+        pool_recycle=1800,
+        connect_args=connect_args,
+    )
+
+
+# SQLSTATE classes and codes, PostgreSQL appendix A.
+_PG_CONTENTION = {"40001", "40P01", "55P03", "57014"}
+
+
+def _translate_postgresql(exc: DBAPIError) -> StoreError:
+    orig = exc.orig
+    state = getattr(orig, "sqlstate", None) or ""
+    if state == "23505":
+        diag = getattr(orig, "diag", None)
+        constraint = getattr(diag, "constraint_name", None)
+        return Conflict(constraint, str(getattr(diag, "message_detail", "") or ""))
+    if state.startswith("23"):
+        return IntegrityViolation(str(orig))
+    if state in _PG_CONTENTION:
+        return Contention(str(orig))
+    if state == "25006":
+        return ReadOnlyTransaction("write attempted in a read-only transaction")
+    if isinstance(orig, psycopg.OperationalError):
+        return DatabaseUnavailable(str(orig))
+    return StoreError(f"database error {state}: {orig}")
+
+
+_SQLITE_UNIQUE_PREFIX = "UNIQUE constraint failed: "
+
+
+def _translate_sqlite(exc: DBAPIError) -> StoreError:
+    orig = exc.orig
+    name = str(getattr(orig, "sqlite_errorname", ""))
+    message = str(orig)
+    if name in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY") or (
+            message.startswith(_SQLITE_UNIQUE_PREFIX)):
+        return Conflict(_sqlite_constraint(message), message)
+    if name.startswith("SQLITE_CONSTRAINT"):
+        return IntegrityViolation(message)
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return Contention(message)
+    if name.startswith("SQLITE_READONLY") or "attempt to write a readonly database" in message:
+        return ReadOnlyTransaction("write attempted in a read-only transaction")
+    if name.startswith(("SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_FULL", "SQLITE_CORRUPT")):
+        return DatabaseUnavailable(message)
+    return StoreError(f"database error {name}: {message}")
+
+
+_UNIQUE_CONSTRAINTS = schema.unique_constraint_names()
+
+
+def _sqlite_constraint(message: str) -> str | None:
+    # "UNIQUE constraint failed: users.account_id, users.name_lower"
+    if not message.startswith(_SQLITE_UNIQUE_PREFIX):
+        return None
+    table = None
+    columns = set()
+    for part in message[len(_SQLITE_UNIQUE_PREFIX):].split(","):
+        table, _, column = part.strip().partition(".")
+        columns.add(column)
+    if table is None:
+        return None
+    return _UNIQUE_CONSTRAINTS.get((table, frozenset(columns)))

@@ -1,0 +1,66 @@
+"""Inline policies embedded in users, groups and roles.
+
+One table per principal kind, keyed by (owner, lower-cased name): a name is
+unique per principal ignoring case, and the policies die with their owner.
+`put` is AWS's Put*Policy: it creates the policy or replaces the one of the
+same name (taking the new spelling of the name as well as the document).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, func, select
+
+from iamd.model.entities import InlinePolicy, Page, PrincipalKind
+from iamd.store import schema
+from iamd.store.transaction import TransactionCore, fold
+
+
+class SqlInlinePolicies:
+    def __init__(self, core: TransactionCore) -> None:
+        self._core = core
+
+    def put(self, kind: PrincipalKind, owner_id: str, name: str, document: str) -> None:
+        """Create or replace; a missing owner raises IntegrityViolation."""
+        self._core.upsert(
+            schema.INLINE_POLICY_TABLES[kind],
+            {"owner_id": owner_id, "name": name, "name_lower": fold(name), "document": document},
+            update=("name", "document"))
+
+    def get(self, kind: PrincipalKind, owner_id: str, name: str) -> InlinePolicy | None:
+        table = schema.INLINE_POLICY_TABLES[kind]
+        row = self._core.execute(select(table).where(
+            (table.c.owner_id == owner_id) & (table.c.name_lower == fold(name)))).first()
+        return None if row is None else InlinePolicy(kind, row.owner_id, row.name, row.document)
+
+    def delete(self, kind: PrincipalKind, owner_id: str, name: str) -> bool:
+        table = schema.INLINE_POLICY_TABLES[kind]
+        result = self._core.execute(delete(table).where(
+            (table.c.owner_id == owner_id) & (table.c.name_lower == fold(name))))
+        return result.rowcount == 1
+
+    def list_names(self, kind: PrincipalKind, owner_id: str, *, after: str | None = None,
+                   limit: int = 100) -> Page[str]:
+        """Policy names of the principal, ordered ignoring case."""
+        table = schema.INLINE_POLICY_TABLES[kind]
+        statement = select(table.c.name, table.c.name_lower).where(table.c.owner_id == owner_id)
+
+        def name_of(row: Any) -> str:
+            return str(row.name)
+
+        return self._core.page(statement, listing=f"{kind.value}-inline-policies",
+                               order=[table.c.name_lower], after=after, limit=limit,
+                               convert=name_of)
+
+    def all(self, kind: PrincipalKind, owner_id: str) -> tuple[InlinePolicy, ...]:
+        """Every inline policy of the principal, for authorization and size quotas."""
+        table = schema.INLINE_POLICY_TABLES[kind]
+        rows = self._core.execute(select(table).where(table.c.owner_id == owner_id)
+                                  .order_by(table.c.name_lower)).all()
+        return tuple(InlinePolicy(kind, row.owner_id, row.name, row.document) for row in rows)
+
+    def count(self, kind: PrincipalKind, owner_id: str) -> int:
+        table = schema.INLINE_POLICY_TABLES[kind]
+        statement = select(func.count()).select_from(table).where(table.c.owner_id == owner_id)
+        return int(self._core.execute(statement).scalar_one())

@@ -1,0 +1,43 @@
+"""Server-wide settings: a small key/value table for iamd's own state.
+
+For things every node must agree on and that are not IAM entities, such as
+the key ids of the server's token-signing keys. Values are text; callers
+encode anything else (base64 for bytes, JSON for structures).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+
+from iamd.store import schema
+from iamd.store.transaction import TransactionCore
+
+_settings = schema.settings
+
+
+class SqlSettings:
+    def __init__(self, core: TransactionCore) -> None:
+        self._core = core
+
+    def get(self, key: str) -> str | None:
+        value = self._core.execute(
+            select(_settings.c.value).where(_settings.c.key == key)).scalar_one_or_none()
+        return None if value is None else str(value)
+
+    def set(self, key: str, value: str) -> None:
+        self._core.upsert(_settings, {"key": key, "value": value}, update=("value",))
+
+    def set_if_absent(self, key: str, value: str) -> str:
+        """Store `value` unless the key has one; return the value that is stored.
+
+        For first-start bootstrap (a signing key, say) on several nodes at
+        once: every node ends up with the one value that won.
+        """
+        self._core.insert_ignoring_duplicate(_settings, {"key": key, "value": value})
+        stored = self.get(key)
+        assert stored is not None
+        return stored
+
+    def delete(self, key: str) -> bool:
+        result = self._core.execute(delete(_settings).where(_settings.c.key == key))
+        return result.rowcount == 1

@@ -1,0 +1,46 @@
+"""`iamd serve --dev`: unknown keys act as the root user, and /_iamd/reset empties the store.
+Outside dev mode the reset endpoint does not exist."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from botocore.exceptions import ClientError
+
+from iamd.testing import IamdServer
+
+
+def post(url: str) -> int:
+    request = urllib.request.Request(url, method="POST", data=b"")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            status: int = response.status
+            return status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_dev_mode_root_and_reset(tmp_path: Path) -> None:
+    with IamdServer.start(tmp_path / "dev", dev=True) as server:
+        anyone = server.client("iam", "AKIAANYTHINGATALL123", "not-checked")
+        identity = server.client("sts", "AKIAANYTHINGATALL123", "not-checked").get_caller_identity()
+        assert identity["Arn"] == "arn:aws:iam::123456789012:root"
+        anyone.create_user(UserName="temporary")
+        # Validation and errors behave exactly as in normal mode.
+        with pytest.raises(ClientError) as exc:
+            anyone.create_user(UserName="temporary")
+        assert exc.value.response["Error"]["Code"] == "EntityAlreadyExists"
+        assert post(f"{server.endpoint}/_iamd/reset") == 200
+        names = [u["UserName"] for u in anyone.list_users()["Users"]]
+        assert names == ["admin"]
+        # The admin's key survives a reset, signatures checked as ever.
+        assert server.client("iam").get_user()["User"]["UserName"] == "admin"
+        assert post(f"{server.endpoint}/moto-api/reset") == 200
+
+
+def test_reset_does_not_exist_outside_dev_mode(iamd_server: IamdServer) -> None:
+    assert post(f"{iamd_server.endpoint}/_iamd/reset") == 404
+    assert iamd_server.client("iam").get_user()["User"]["UserName"] == "admin"

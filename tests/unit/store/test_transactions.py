@@ -1,0 +1,162 @@
+"""Transaction behaviour the service layer relies on, identical on every backend."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from contextlib import suppress
+
+import pytest
+
+from iamd.store import (
+    Conflict,
+    Contention,
+    ReadOnlyTransaction,
+    SqlStore,
+    StoreError,
+    TransactionAborted,
+    open_store,
+)
+
+from .factories import NOW, make_group, make_user
+
+
+class Boom(Exception):
+    pass
+
+
+def test_an_exception_rolls_back_every_write_of_the_block(store: SqlStore, account: str) -> None:
+    user, group = make_user("alice"), make_group("ops")
+    with pytest.raises(Boom), store.transaction() as tx:
+        tx.users.insert(user)
+        tx.groups.insert(group)
+        tx.memberships.add(group.id, user.id)
+        raise Boom
+    with store.transaction(read_only=True) as tx:
+        assert tx.users.get(user.id) is None
+        assert tx.groups.get(group.id) is None
+        assert tx.users.count(account) == 0
+
+
+def test_a_conflict_rolls_back_the_whole_block(store: SqlStore, account: str) -> None:
+    with store.transaction() as tx:
+        tx.users.insert(make_user("alice"))
+    bob = make_user("bob")
+    with pytest.raises(Conflict), store.transaction() as tx:
+        tx.users.insert(bob)
+        tx.users.insert(make_user("ALICE"))
+    with store.transaction(read_only=True) as tx:
+        assert tx.users.get(bob.id) is None
+
+
+def test_a_failed_transaction_refuses_more_statements(store: SqlStore, account: str) -> None:
+    with store.transaction() as tx:
+        tx.users.insert(make_user("alice"))
+    bob = make_user("bob")
+    with pytest.raises(TransactionAborted), store.transaction() as tx:
+        tx.users.insert(bob)
+        with pytest.raises(Conflict):
+            tx.users.insert(make_user("alice"))
+        tx.users.get(bob.id)
+
+
+def test_leaving_a_failed_transaction_normally_raises_and_rolls_back(
+        store: SqlStore, account: str) -> None:
+    with store.transaction() as tx:
+        tx.users.insert(make_user("alice"))
+    bob = make_user("bob")
+    with pytest.raises(TransactionAborted), store.transaction() as tx:
+        tx.users.insert(bob)
+        with suppress(Conflict):  # swallowed: the store must not commit bob regardless
+            tx.users.insert(make_user("alice"))
+    with store.transaction(read_only=True) as tx:
+        assert tx.users.get(bob.id) is None
+
+
+def test_read_only_transactions_refuse_writes(store: SqlStore, account: str) -> None:
+    with pytest.raises(ReadOnlyTransaction), store.transaction(read_only=True) as tx:
+        assert tx.read_only
+        tx.users.insert(make_user("alice"))
+    # The pooled connection that served it writes normally afterwards.
+    for _ in range(3):
+        with store.transaction() as tx:
+            assert not tx.read_only
+            tx.users.insert(make_user(f"user{tx.users.count(account)}"))
+    with store.transaction(read_only=True) as tx:
+        assert tx.users.count(account) == 3
+
+
+def test_for_update_reads_the_row(store: SqlStore, account: str) -> None:
+    user = make_user("alice")
+    with store.transaction() as tx:
+        tx.users.insert(user)
+    with store.transaction() as tx:
+        assert tx.users.get(user.id, for_update=True) == user
+        assert tx.users.get_by_name(account, "ALICE", for_update=True) == user
+
+
+def test_concurrent_inserts_of_one_name_let_exactly_one_win(
+        store: SqlStore, database_url: str, account: str) -> None:
+    # A store of its own with a pool as large as the crowd, so all 20 are in
+    # flight at once rather than queued on the pool.
+    crowd = open_store(database_url, pool_size=20)
+    start = threading.Barrier(20)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def attempt(n: int) -> None:
+        start.wait()
+        try:
+            with crowd.transaction() as tx:
+                tx.users.insert(make_user("Alice" if n % 2 else "alice"))
+            outcome = "ok"
+        except Conflict:
+            outcome = "conflict"
+        except StoreError as exc:
+            outcome = f"{type(exc).__name__}: {exc}"
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(20)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        crowd.close()
+    assert Counter(outcomes) == Counter({"ok": 1, "conflict": 19})
+    with store.transaction(read_only=True) as tx:
+        assert tx.users.count(account) == 1
+
+
+def test_writers_locking_in_opposite_orders_do_not_hang(store: SqlStore, account: str) -> None:
+    # PostgreSQL detects the deadlock and fails one side with Contention (the
+    # caller may retry it); SQLite never gets there, as BEGIN IMMEDIATE makes
+    # the second writer wait for the first to finish.
+    first, second = make_user("first"), make_user("second")
+    with store.transaction() as tx:
+        tx.users.insert(first)
+        tx.users.insert(second)
+    both_hold_one = threading.Barrier(2, timeout=3)
+    outcomes: list[str] = []
+
+    def writer(one: str, other: str) -> None:
+        try:
+            with store.transaction() as tx:
+                tx.users.record_password_used(one, NOW)
+                with suppress(threading.BrokenBarrierError):
+                    both_hold_one.wait()
+                tx.users.record_password_used(other, NOW)
+            outcomes.append("ok")
+        except Contention:
+            outcomes.append("contention")
+
+    threads = [threading.Thread(target=writer, args=(first.id, second.id)),
+               threading.Thread(target=writer, args=(second.id, first.id))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    expected = ["contention", "ok"] if store.backend == "postgresql" else ["ok", "ok"]
+    assert sorted(outcomes) == expected
