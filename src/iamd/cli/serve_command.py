@@ -71,9 +71,9 @@ def build_runtime(config: dict[str, Any]) -> Any:
     if credentials is not None:
         runtime.initial_admin = credentials
     with store.transaction(read_only=True) as tx:
-        accounts = tx.accounts.list(limit=1).items
-    if accounts:
-        runtime.default_account_id = account_id or accounts[0].account_id
+        first = tx.accounts.first()
+    if first is not None:
+        runtime.default_account_id = account_id or first.account_id
     runtime.usage = UsageRecorder(store)
     return runtime, credentials
 

@@ -38,6 +38,13 @@ class SqlAccounts:
         row = self._core.execute(select(_accounts).where(_accounts.c.alias == alias)).first()
         return None if row is None else _account(row)
 
+    def first(self) -> Account | None:
+        """The account the store was set up with: the oldest one. It stays the
+        default however many accounts `iamd account create` adds later."""
+        row = self._core.execute(select(_accounts).order_by(
+            _accounts.c.created, _accounts.c.account_id).limit(1)).first()
+        return None if row is None else _account(row)
+
     def list(self, *, after: str | None = None, limit: int = 100) -> Page[Account]:
         """Accounts by id."""
         return self._core.page(select(_accounts), listing="accounts",

@@ -9,7 +9,7 @@ import pytest
 from iamd.model.entities import Account
 from iamd.store import Conflict, SqlStore
 
-from .factories import NOW
+from .factories import NOW, later
 
 
 def test_accounts_round_trip_and_list_by_id(store: SqlStore) -> None:
@@ -25,6 +25,18 @@ def test_accounts_round_trip_and_list_by_id(store: SqlStore) -> None:
     assert [a.account_id for a in first.items] == ["000000000001", "000000000002"]
     assert [a.account_id for a in rest.items] == ["000000000003"]
     assert not rest.truncated
+
+
+def test_the_first_account_is_the_oldest_not_the_lowest_id(store: SqlStore) -> None:
+    # `iamd serve` and `iamd credentials-endpoint` default to this account; an
+    # account added later with a lower id must not take its place.
+    with store.transaction() as tx:
+        assert tx.accounts.first() is None
+        tx.accounts.insert(Account("900000000000", "home", None, None, NOW))
+        tx.accounts.insert(Account("100000000000", "added", None, None, later(60)))
+    with store.transaction(read_only=True) as tx:
+        first = tx.accounts.first()
+    assert first is not None and first.account_id == "900000000000"
 
 
 def test_account_alias_is_unique_and_updatable(store: SqlStore) -> None:
