@@ -34,11 +34,10 @@ def _parsed(document: str, kind: PolicyKind) -> PolicyDocument:
 
 
 def managed_document(tx: Transaction, policy_arn: str, account_id: str) -> str | None:
-    policy = tx.policies.get_by_arn(policy_arn, viewer_account_id=account_id)
-    if policy is None:
-        return None
-    version = tx.policy_versions.get_default(policy.id)
-    return version.document if version is not None else None
+    """The default version's text of a managed policy, None if there is none.
+
+    `account_id` is the reader's account; any account's policy is readable by ARN."""
+    return tx.policies.default_document(policy_arn)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import Subquery, delete, func, literal, select, union_all
+from sqlalchemy import Select, Subquery, bindparam, delete, func, literal, select, union_all
 
 from iamd.model.entities import AttachedPolicy, Page, PolicyEntity, PrincipalKind
 from iamd.store import schema
@@ -26,6 +26,20 @@ def _attached_policy(row: Any) -> AttachedPolicy:
 
 def _policy_entity(row: Any) -> PolicyEntity:
     return PolicyEntity(kind=PrincipalKind(row.kind), id=row.id, name=row.name)
+
+
+def _attached_to(kind: PrincipalKind) -> Select[Any]:
+    table = schema.ATTACHMENT_TABLES[kind]
+    return (select(_policies.c.id, _policies.c.name, _policies.c.arn, _policies.c.name_lower)
+            .join(table, table.c.policy_id == _policies.c.id)
+            .where(table.c.principal_id == bindparam("principal_id")))
+
+
+# What authorization reads of a principal, per kind: built once, compiled once.
+_ALL: dict[PrincipalKind, Select[Any]] = {
+    kind: _attached_to(kind).order_by(_policies.c.name_lower, _policies.c.id)
+    for kind in schema.ATTACHMENT_TABLES
+}
 
 
 class SqlAttachments:
@@ -69,8 +83,7 @@ class SqlAttachments:
     def all_for_principal(self, kind: PrincipalKind,
                           principal_id: str) -> tuple[AttachedPolicy, ...]:
         """Every policy attached to the principal, for authorization; by name."""
-        rows = self._core.execute(self._for_principal(kind, principal_id, None)
-                                  .order_by(_policies.c.name_lower, _policies.c.id)).all()
+        rows = self._core.execute(_ALL[kind], {"principal_id": principal_id}).all()
         return tuple(_attached_policy(row) for row in rows)
 
     def count_for_principal(self, kind: PrincipalKind, principal_id: str) -> int:

@@ -11,7 +11,7 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 
 from iamd.model.entities import AccessKey
 from iamd.store import schema
@@ -19,6 +19,8 @@ from iamd.store.transaction import TransactionCore
 
 _keys = schema.access_keys
 _FIELDS = tuple(f.name for f in dataclasses.fields(AccessKey))
+# Authentication reads a key on every signed request: built once, compiled once.
+_BY_ID = select(_keys).where(_keys.c.id == bindparam("id"))
 
 
 def _access_key(row: Any) -> AccessKey:
@@ -38,7 +40,7 @@ class SqlAccessKeys:
             **{name: getattr(key, name) for name in _FIELDS}))
 
     def get(self, access_key_id: str) -> AccessKey | None:
-        row = self._core.execute(select(_keys).where(_keys.c.id == access_key_id)).first()
+        row = self._core.execute(_BY_ID, {"id": access_key_id}).first()
         return None if row is None else _access_key(row)
 
     def list_for_user(self, user_id: str) -> tuple[AccessKey, ...]:

@@ -16,7 +16,17 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, ScalarSelect, delete, exists, func, literal, select, update
+from sqlalchemy import (
+    ColumnElement,
+    ScalarSelect,
+    bindparam,
+    delete,
+    exists,
+    func,
+    literal,
+    select,
+    update,
+)
 
 from iamd.model.entities import ManagedPolicy, Page, PolicyVersion, ResourceKind
 from iamd.store import schema
@@ -51,6 +61,18 @@ def _usage(viewer: ColumnElement[str]) -> tuple[ColumnElement[int], ColumnElemen
     attached = attachments[0] + attachments[1] + attachments[2]
     bounded = boundaries[0] + boundaries[1]
     return attached, bounded
+
+
+_VERSIONS_WITH_DEFAULT = (select(_versions, _policies.c.default_version_id)
+                          .join(_policies, _policies.c.id == _versions.c.policy_id))
+# What authorization reads of a managed policy: built once, compiled once.
+_DEFAULT_VERSION = _VERSIONS_WITH_DEFAULT.where(
+    _versions.c.policy_id == bindparam("policy_id"),
+    _versions.c.version_id == _policies.c.default_version_id)
+_DEFAULT_DOCUMENT = (select(_versions.c.document)
+                     .join(_policies, (_policies.c.id == _versions.c.policy_id)
+                           & (_versions.c.version_id == _policies.c.default_version_id))
+                     .where(_policies.c.arn == bindparam("arn")))
 
 
 class SqlPolicies:
@@ -106,6 +128,12 @@ class SqlPolicies:
             (_policies.c.account_id == account_id) & (_policies.c.name_lower == fold(name)),
             viewer_account_id, for_update)
 
+    def default_document(self, arn: str) -> str | None:
+        """The text of the policy's default version, without the usage counts
+        a full read computes; None if there is no such policy."""
+        value = self._core.execute(_DEFAULT_DOCUMENT, {"arn": arn}).scalar_one_or_none()
+        return None if value is None else str(value)
+
     def list(self, viewer_account_id: str, *, owners: Sequence[str],
              path_prefix: str | None = None, only_attached: bool = False,
              after: str | None = None, limit: int = 100) -> Page[ManagedPolicy]:
@@ -154,8 +182,7 @@ class SqlPolicyVersions:
                              created=row.created)
 
     def _select(self) -> Any:
-        return (select(_versions, _policies.c.default_version_id)
-                .join(_policies, _policies.c.id == _versions.c.policy_id))
+        return _VERSIONS_WITH_DEFAULT
 
     def add(self, policy_id: str, document: str, created: datetime, *,
             set_as_default: bool = False) -> PolicyVersion:
@@ -180,9 +207,7 @@ class SqlPolicyVersions:
         return None if row is None else self._from_row(row)
 
     def get_default(self, policy_id: str) -> PolicyVersion | None:
-        row = self._core.execute(self._select().where(
-            (_versions.c.policy_id == policy_id)
-            & (_versions.c.version_id == _policies.c.default_version_id))).first()
+        row = self._core.execute(_DEFAULT_VERSION, {"policy_id": policy_id}).first()
         return None if row is None else self._from_row(row)
 
     def list(self, policy_id: str) -> tuple[PolicyVersion, ...]:

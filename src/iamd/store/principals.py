@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Table, delete, func, select, update
+from sqlalchemy import ColumnElement, Select, Table, bindparam, delete, func, select, update
 
 from iamd.model.entities import Group, Page, ResourceKind, Role, User
 from iamd.store import schema
@@ -31,6 +31,20 @@ def path_starts_with(column: ColumnElement[str], prefix: str | None) -> ColumnEl
     return func.substr(column, 1, len(prefix)) == prefix
 
 
+class _Reads:
+    """The reads by key of one principal table, built once: SQLAlchemy then finds
+    each compiled statement in its cache instead of building and hashing it anew."""
+
+    def __init__(self, table: Table) -> None:
+        c = table.c
+        self.by_id: Select[Any] = select(table).where(c.id == bindparam("id"))
+        self.by_name: Select[Any] = select(table).where(
+            c.account_id == bindparam("account_id"), c.name_lower == bindparam("name_lower"))
+        self.by_arn: Select[Any] = select(table).where(c.arn == bindparam("arn"))
+        self.by_id_for_update = self.by_id.with_for_update()
+        self.by_name_for_update = self.by_name.with_for_update()
+
+
 class PrincipalRepository(Generic[E]):
     entity: ClassVar[type[Any]]
     table: ClassVar[Table]
@@ -39,39 +53,46 @@ class PrincipalRepository(Generic[E]):
     # Usage bookkeeping has its own narrow writer (record_*); update() leaves
     # it alone so a stale copy of the entity cannot roll it back.
     bookkeeping: ClassVar[frozenset[str]] = frozenset()
+    _reads: ClassVar[_Reads]
+    _fields: ClassVar[tuple[str, ...]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "table" in cls.__dict__:
+            cls._reads = _Reads(cls.table)
+            cls._fields = tuple(f.name for f in dataclasses.fields(cls.entity))
 
     def __init__(self, core: TransactionCore) -> None:
         self._core = core
 
     def from_row(self, row: Any) -> E:
         mapping = row._mapping
-        return self.entity(**{f.name: mapping[f.name] for f in dataclasses.fields(self.entity)})  # type: ignore[no-any-return]
+        return self.entity(**{name: mapping[name] for name in self._fields})  # type: ignore[no-any-return]
 
     def _to_row(self, entity: E) -> dict[str, Any]:
         values = {f.name: getattr(entity, f.name) for f in dataclasses.fields(entity)}
         values["name_lower"] = fold(entity.name)
         return values
 
-    def _select_one(self, condition: ColumnElement[bool], for_update: bool) -> E | None:
-        statement = select(self.table).where(condition)
-        if for_update:
-            statement = statement.with_for_update()
-        row = self._core.execute(statement).first()
+    def _select_one(self, statement: Select[Any], parameters: dict[str, str]) -> E | None:
+        row = self._core.execute(statement, parameters).first()
         return None if row is None else self.from_row(row)
 
     def insert(self, entity: E) -> None:
         self._core.execute(self.table.insert().values(**self._to_row(entity)))
 
     def get(self, entity_id: str, *, for_update: bool = False) -> E | None:
-        return self._select_one(self.table.c.id == entity_id, for_update)
+        reads = self._reads
+        return self._select_one(reads.by_id_for_update if for_update else reads.by_id,
+                                {"id": entity_id})
 
     def get_by_name(self, account_id: str, name: str, *, for_update: bool = False) -> E | None:
-        return self._select_one(
-            (self.table.c.account_id == account_id) & (self.table.c.name_lower == fold(name)),
-            for_update)
+        reads = self._reads
+        return self._select_one(reads.by_name_for_update if for_update else reads.by_name,
+                                {"account_id": account_id, "name_lower": fold(name)})
 
     def get_by_arn(self, arn: str) -> E | None:
-        return self._select_one(self.table.c.arn == arn, False)
+        return self._select_one(self._reads.by_arn, {"arn": arn})
 
     def list(self, account_id: str, *, path_prefix: str | None = None, after: str | None = None,
              limit: int = 100) -> Page[E]:

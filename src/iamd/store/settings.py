@@ -7,12 +7,14 @@ encode anything else (base64 for bytes, JSON for structures).
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
 from iamd.store import schema
 from iamd.store.transaction import TransactionCore
 
 _settings = schema.settings
+# Every authorized call reads the authorization generation: built once, compiled once.
+_GET = select(_settings.c.value).where(_settings.c.key == bindparam("key"))
 
 
 class SqlSettings:
@@ -20,8 +22,7 @@ class SqlSettings:
         self._core = core
 
     def get(self, key: str) -> str | None:
-        value = self._core.execute(
-            select(_settings.c.value).where(_settings.c.key == key)).scalar_one_or_none()
+        value = self._core.execute(_GET, {"key": key}).scalar_one_or_none()
         return None if value is None else str(value)
 
     def set(self, key: str, value: str) -> None:

@@ -11,13 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy import ColumnElement, bindparam, delete, func, select
 
 from iamd.model.entities import ResourceKind, Tag
 from iamd.store import schema
 from iamd.store.transaction import TransactionCore, fold
 
 _tags = schema.tags
+# Authorization reads the caller's and the target's tags: built once, compiled once.
+_LIST = (select(_tags.c.key, _tags.c.value)
+         .where(_tags.c.resource_kind == bindparam("kind"), _tags.c.resource_id == bindparam("id"))
+         .order_by(_tags.c.position, _tags.c.key_lower))
 
 
 def _dedupe(tags: Sequence[Tag]) -> list[Tag]:
@@ -38,9 +42,7 @@ class SqlTags:
 
     def list(self, kind: ResourceKind, resource_id: str) -> tuple[Tag, ...]:
         """All tags of the resource in order (AWS allows 50, so no pagination here)."""
-        rows = self._core.execute(select(_tags.c.key, _tags.c.value)
-                                  .where(self._of(kind, resource_id))
-                                  .order_by(_tags.c.position, _tags.c.key_lower)).all()
+        rows = self._core.execute(_LIST, {"kind": kind.value, "id": resource_id}).all()
         return tuple(Tag(row.key, row.value) for row in rows)
 
     def count(self, kind: ResourceKind, resource_id: str) -> int:
