@@ -12,6 +12,7 @@ feature as it found it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -83,7 +84,7 @@ def test_summaries_and_role_templates(iam: Any) -> None:
     assert failure(lambda: iam.acquire_role(TemplateArn=TEMPLATE))[::2] == ("NoSuchEntity", 404)
 
 
-def test_outbound_web_identity_federation(iam: Any, sts: Any) -> None:
+def test_outbound_web_identity_federation(iamd_server: Any, iam: Any, sts: Any) -> None:
     account = sts.get_caller_identity()["Account"]
     was_enabled = True
     try:
@@ -101,8 +102,10 @@ def test_outbound_web_identity_federation(iam: Any, sts: Any) -> None:
         assert token == ("OutboundWebIdentityFederationDisabledException",
                          "OutboundWebIdentityFederation is disabled.", 403)
 
+        # iamd serves the issuer itself, under its public URL (here the
+        # server's own address) and a uuid unique to the account.
         issuer = iam.enable_outbound_web_identity_federation()["IssuerIdentifier"]
-        assert issuer.startswith("https://")
+        assert re.fullmatch(re.escape(iamd_server.endpoint) + r"/outbound/[0-9a-f-]{36}", issuer)
         info = iam.get_outbound_web_identity_federation_info()
         assert (info["IssuerIdentifier"], info["JwtVendingEnabled"]) == (issuer, True)
         assert failure(lambda: iam.enable_outbound_web_identity_federation())[::2] == ("FeatureEnabled", 409)

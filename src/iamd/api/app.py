@@ -1,4 +1,5 @@
-"""The HTTP face of iamd: the AWS Query protocol on `/`, plus health and dev reset.
+"""The HTTP face of iamd: the AWS Query protocol on `/`, plus health, dev reset
+and the OIDC discovery documents of outbound federation issuers.
 
 One request: read the form (POST body and query string), read the SigV4
 claims, pick the service from the credential scope (iam or sts), authenticate,
@@ -14,8 +15,9 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
@@ -31,6 +33,7 @@ from iamd.model.errors import AwsError, MissingAuthenticationToken, ServiceFailu
 from iamd.service.context import Caller, RequestInfo
 from iamd.service.dispatch import anonymous_caller, execute
 from iamd.service.runtime import Runtime
+from iamd.service.sts import outbound_discovery
 
 log = logging.getLogger("iamd.api")
 
@@ -134,8 +137,23 @@ def create_app(runtime: Runtime) -> Starlette:
         await run_in_threadpool(reset_store, runtime)
         return JSONResponse({"status": "reset"})
 
+    def issuer_document(build: Callable[[Runtime, str], dict[str, Any] | None]) -> Any:
+        # Public by design: verifiers of outbound web identity tokens fetch
+        # these unsigned. Unknown or disabled issuers are 404.
+        async def serve(request: Request) -> Response:
+            document = await run_in_threadpool(build, runtime, request.path_params["issuer_id"])
+            if document is None:
+                return JSONResponse({"error": "not found"}, status_code=404)
+            return JSONResponse(document, headers={"Cache-Control": "public, max-age=300"})
+        return serve
+
+    issuer = outbound_discovery.ISSUER_PATH + "{issuer_id}"
     routes = [
         Route("/", endpoint.respond, methods=["GET", "POST"]),
+        Route(issuer + outbound_discovery.CONFIGURATION_PATH,
+              issuer_document(outbound_discovery.openid_configuration), methods=["GET"]),
+        Route(issuer + outbound_discovery.JWKS_PATH, issuer_document(outbound_discovery.jwks),
+              methods=["GET"]),
         Route("/_iamd/health", health, methods=["GET"]),
         Route("/_iamd/reset", reset, methods=["POST"]),
         # moto's test suites reset their server through this path.

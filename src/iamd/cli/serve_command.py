@@ -5,6 +5,9 @@ PostgreSQL URL. On first start the admin's credentials are written to
 `DATA_DIR/admin-credentials.csv` and only the path is printed. `--dev` turns
 on the development mode (unknown access keys act as the account's root user,
 their signatures unchecked; `POST /_iamd/reset`), and says so loudly.
+`--public-url` (IAMD_PUBLIC_URL) is the address clients reach the server at,
+behind a proxy or load balancer; outbound web identity federation issuers are
+built on it. It defaults to `http://HOST:PORT`.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import os
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from iamd.service.runtime import DEFAULT_DEV_ACCOUNT_ID
 
@@ -34,15 +38,31 @@ def register(commands: Any) -> None:
     serve.add_argument("--account-id", default=None)
     serve.add_argument("--dev", action="store_true",
                        help="development mode: accept unknown access keys as root (never in production)")
+    serve.add_argument("--public-url", default=os.environ.get("IAMD_PUBLIC_URL"),
+                       help="the URL clients reach this server at (default http://HOST:PORT); "
+                            "outbound web identity federation issuers live under it")
     serve.add_argument("--log-level", default="info")
     serve.set_defaults(run=run_serve)
 
 
 def config_from(data_dir_text: str, database: str | None, dev: bool,
-                account_id: str | None) -> dict[str, Any]:
+                account_id: str | None, public_url: str | None = None) -> dict[str, Any]:
     data_dir = Path(data_dir_text).resolve()
     return {"data_dir": str(data_dir), "database": database or f"sqlite:///{data_dir / 'iamd.sqlite3'}",
-            "dev": dev, "account_id": account_id or os.environ.get("IAMD_ACCOUNT_ID")}
+            "dev": dev, "account_id": account_id or os.environ.get("IAMD_ACCOUNT_ID"),
+            "public_url": public_url}
+
+
+def public_url_of(given: str | None, host: str, port: int) -> str:
+    """The server's public base URL: as given (checked), else http://HOST:PORT."""
+    if not given:
+        shown = f"[{host}]" if ":" in host else host
+        return f"http://{shown}:{port}"
+    parts = urlsplit(given)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise SystemExit(f"iamd: --public-url must be an http(s) URL without query or fragment, "
+                         f"not {given!r}")
+    return given.rstrip("/")
 
 
 def build_runtime(config: dict[str, Any]) -> Any:
@@ -59,6 +79,8 @@ def build_runtime(config: dict[str, Any]) -> Any:
     account_id = config.get("account_id") or (DEFAULT_DEV_ACCOUNT_ID if config["dev"] else "")
     runtime = Runtime(store=store, secrets=SecretBox.load(data_dir), data_dir=data_dir,
                       dev_mode=config["dev"], default_account_id=account_id)
+    if config.get("public_url"):
+        runtime.public_url = config["public_url"]
     credentials = initialize(runtime)
     try:
         ensure_token_keys(runtime)
@@ -93,7 +115,8 @@ def run_serve(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    config = config_from(args.data_dir, args.database, bool(args.dev), args.account_id)
+    config = config_from(args.data_dir, args.database, bool(args.dev), args.account_id,
+                         public_url_of(args.public_url, args.host, args.port))
     runtime, credentials = build_runtime(config)
     out = sys.stderr
     if config["dev"]:
@@ -115,6 +138,8 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"iamd: store {config['database'].split('@')[-1]}, account {runtime.default_account_id}; "
               f"admin credentials: {Path(config['data_dir']) / 'admin-credentials.csv'}", file=out)
     print(f"iamd: serving IAM and STS on {endpoint}", file=out, flush=True)
+    if runtime.public_url != endpoint:
+        print(f"iamd: public URL {runtime.public_url}", file=out, flush=True)
     if args.workers > 1:
         runtime.store.close()
         os.environ[CONFIG_ENV] = json.dumps(config)

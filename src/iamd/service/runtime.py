@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from iamd.policy import PolicySet
@@ -35,6 +35,9 @@ class Runtime:
     initial_admin: AdminCredentials | None = None  # dev mode: what a reset restores
     token_keys: dict[int, bytes] | None = None  # STS token keys, unsealed (sts/tokens.py)
     token_signing_key: int | None = None
+    # Where clients reach this server; outbound federation issuers live under it.
+    public_url: str = "http://127.0.0.1:8000"
+    outbound_keys: dict[str, Any] = field(default_factory=dict)  # unsealed, sts/outbound_keys.py
     permission_cache: dict[tuple[str, str], PolicySet] = field(default_factory=dict)
     principal_tags: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)

@@ -1,7 +1,6 @@
 """STS calls that rest on features a standalone account does not have:
-AssumeRoot (centralized root access of an AWS Organization),
-GetDelegatedAccessToken (temporary access delegation by a partner) and
-GetWebIdentityToken (outbound web identity federation).
+AssumeRoot (centralized root access of an AWS Organization) and
+GetDelegatedAccessToken (temporary access delegation by a partner).
 
 AssumeRoot is for the management account of an organization, or its
 delegated administrator, acting on a member account; an iamd account is in
@@ -9,10 +8,7 @@ no organization, so a caller the policies allow is still refused with
 AccessDenied for the target. A trade-in token comes from an accepted
 delegation request, and an iamd account never has one, so every token is
 ExpiredTradeInTokenException, the one error AWS declares for a token it will
-not trade. GetWebIdentityToken needs the account's outbound federation on
-(iam/outbound_federation.py): off, it is
-OutboundWebIdentityFederationDisabledException (403); on, iamd does not yet
-sign the JWTs and answers NotImplemented.
+not trade.
 """
 
 from __future__ import annotations
@@ -20,9 +16,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from iamd.model.errors import AccessDenied, AwsError, NotImplementedOperation
+from iamd.model.errors import AccessDenied, AwsError
 from iamd.service.context import OperationContext
-from iamd.service.iam.outbound_federation import federation_of
 from iamd.service.registry import Params, operation
 
 _ACCOUNT = re.compile(r"^\d{12}$")
@@ -32,12 +27,6 @@ class ExpiredTradeInToken(AwsError):
     code = "ExpiredTradeInTokenException"
     status = 400
     default_message = "The trade-in token has expired or is not valid."
-
-
-class OutboundFederationDisabled(AwsError):
-    code = "OutboundWebIdentityFederationDisabledException"
-    status = 403
-    default_message = "OutboundWebIdentityFederation is disabled."  # as AWS words it
 
 
 def _target_root(ctx: OperationContext, params: Params) -> str:
@@ -57,10 +46,3 @@ def assume_root(ctx: OperationContext, params: Params) -> dict[str, Any]:
 @operation("sts", "GetDelegatedAccessToken", read_only=True)
 def get_delegated_access_token(ctx: OperationContext, params: Params) -> dict[str, Any]:
     raise ExpiredTradeInToken()
-
-
-@operation("sts", "GetWebIdentityToken", read_only=True)
-def get_web_identity_token(ctx: OperationContext, params: Params) -> dict[str, Any]:
-    if not federation_of(ctx.tx, ctx.account_id).enabled:
-        raise OutboundFederationDisabled()
-    raise NotImplementedOperation("iamd does not sign outbound web identity tokens yet.")
