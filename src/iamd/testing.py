@@ -101,6 +101,21 @@ class IamdServer:
             aws_session_token=session_token,
             config=Config(retries={"max_attempts": 1}))
 
+    def create_account(self, name: str) -> tuple[str, str, str]:
+        """A new account in this server's store, as `iamd account create` makes
+        it: (account id, its admin's access key id, secret access key)."""
+        import json
+
+        args = [sys.executable, "-m", "iamd.cli.main", "account", "create", "--name", name,
+                "--data-dir", str(self.data_dir)]
+        if self.database:
+            args += ["--database", self.database]
+        created = subprocess.run(args, capture_output=True, text=True, check=True)
+        info = json.loads(created.stdout.splitlines()[0])
+        with Path(info["CredentialsFile"]).open() as handle:
+            row = next(iter(csv.DictReader(handle)))
+        return str(info.get("AccountId", "")), row["Access key ID"], row["Secret access key"]
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()

@@ -534,7 +534,8 @@ def test_aws_cli_access_denied(iamd_server: IamdServer, user_key: dict[str, str]
     assert denied.stdout == ""
     assert (
         "An error occurred (AccessDenied) when calling the ListUsers operation: "
-        f"User: {user_key['Arn']} is not authorized to perform: iam:ListUsers on resource: * "
+        f"User: {user_key['Arn']} is not authorized to perform: iam:ListUsers on resource: "
+        f"arn:aws:iam::{user_key['Arn'].split(':')[4]}:user/ "
         "because no identity-based policy allows the iam:ListUsers action"
     ) in denied.stderr
     who = run_aws(iamd_server, tmp_path, "sts", "get-caller-identity",

@@ -10,16 +10,12 @@ answer, nor sit in clear in the database, nor reach the server's log.
 from __future__ import annotations
 
 import base64
-import csv
 import hashlib
 import json
 import re
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -386,15 +382,8 @@ def test_list_server_certificates_pages(iam: Any, unique: Unique) -> None:
 
 def second_account(server: IamdServer, unique: Unique) -> Any:
     """A fresh account of the same store, so filling it leaves the shared one alone."""
-    args = [sys.executable, "-m", "iamd.cli.main", "account", "create", "--name", unique("acct"),
-            "--data-dir", str(server.data_dir)]
-    if server.database:
-        args += ["--database", server.database]
-    created = subprocess.run(args, capture_output=True, text=True, check=True)
-    info = json.loads(created.stdout.splitlines()[0])
-    with Path(info["CredentialsFile"]).open() as handle:
-        row = next(iter(csv.DictReader(handle)))
-    return server.client("iam", row["Access key ID"], row["Secret access key"])
+    _, key_id, secret = server.create_account(unique("acct"))
+    return server.client("iam", key_id, secret)
 
 
 def test_an_account_holds_at_most_20_server_certificates(iamd_server: IamdServer,

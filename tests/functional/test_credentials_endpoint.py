@@ -218,7 +218,8 @@ def check_story(result: dict[str, Any], instance: Instance, method: str) -> None
     denied = result["denied"]
     assert denied is not None and denied["Code"] == "AccessDenied"
     assert denied["Message"] == (
-        f"User: {identity['Arn']} is not authorized to perform: iam:ListUsers on resource: * "
+        f"User: {identity['Arn']} is not authorized to perform: iam:ListUsers on resource: "
+        f"arn:aws:iam::{identity['Account']}:user/ "
         "because no identity-based policy allows the iam:ListUsers action")
 
 

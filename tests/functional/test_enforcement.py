@@ -46,12 +46,17 @@ def deny(*actions: str, resource: str = "*") -> dict[str, Any]:
 def denial(caller_arn: str, action: str, resource: str, reason: str) -> str:
     """AWS's AccessDenied sentence.
 
-    `resource` is written as iamd writes it: "*" or the resource's ARN. (AWS
-    itself names an IAM entity there by type and name, "user alice", and a
-    managed policy as "policy arn:...".)
+    `resource` as IAM spells it there: an entity by kind and name ("user
+    alice"), a managed policy by kind and ARN ("policy arn:..."), a listing
+    by the ARN of its path (see `listing`).
     """
     return (f"User: {caller_arn} is not authorized to perform: {action} on resource: {resource} "
             + reason.format(action=action))
+
+
+def listing(caller_arn: str, kind: str) -> str:
+    """What a List call of `kind` is refused on: "arn:aws:iam::ACCOUNT:user/"."""
+    return f"arn:aws:iam::{caller_arn.split(':')[4]}:{kind}/"
 
 
 def denied(call: Any, **kwargs: Any) -> tuple[str, str, int]:
@@ -124,25 +129,25 @@ def test_members_may_do_what_the_group_policy_allows(iam: Any, department: Depar
     account = department.account
     assert denied(alice.iam.create_user, UserName=wanted) == (
         "AccessDenied",
-        denial(alice.arn, "iam:CreateUser", f"arn:aws:iam::{account}:user/{wanted}", IDENTITY), 403)
+        denial(alice.arn, "iam:CreateUser", f"user {wanted}", IDENTITY), 403)
     assert denied(iam.get_user, UserName=wanted)[0] == "NoSuchEntity"
     assert denied(alice.iam.create_policy, PolicyName=wanted, PolicyDocument=DEPARTMENT_POLICY) == (
         "AccessDenied",
-        denial(alice.arn, "iam:CreatePolicy", f"arn:aws:iam::{account}:policy/{wanted}", IDENTITY), 403)
+        denial(alice.arn, "iam:CreatePolicy", f"policy arn:aws:iam::{account}:policy/{wanted}", IDENTITY), 403)
     # A member cannot grant itself more.
     assert denied(alice.iam.attach_user_policy, UserName=alice.name, PolicyArn=ADMIN_ARN) == (
         "AccessDenied",
-        denial(alice.arn, "iam:AttachUserPolicy", alice.arn, IDENTITY), 403)
+        denial(alice.arn, "iam:AttachUserPolicy", f"user {alice.name}", IDENTITY), 403)
     assert denied(alice.iam.put_user_policy, UserName=alice.name, PolicyName="more",
                   PolicyDocument=document(allow("*"))) == (
-        "AccessDenied", denial(alice.arn, "iam:PutUserPolicy", alice.arn, IDENTITY), 403)
+        "AccessDenied", denial(alice.arn, "iam:PutUserPolicy", f"user {alice.name}", IDENTITY), 403)
     assert iam.list_attached_user_policies(UserName=alice.name)["AttachedPolicies"] == []
     assert iam.list_user_policies(UserName=alice.name)["PolicyNames"] == []
 
     # Leaving the group takes its permissions away on the next request.
     iam.remove_user_from_group(GroupName=department.group, UserName=bob.name)
     assert denied(bob.iam.list_users) == (
-        "AccessDenied", denial(bob.arn, "iam:ListUsers", "*", IDENTITY), 403)
+        "AccessDenied", denial(bob.arn, "iam:ListUsers", listing(bob.arn, "user"), IDENTITY), 403)
     assert alice.iam.list_users()["Users"]
 
 
@@ -151,7 +156,7 @@ def test_an_explicit_deny_beats_the_group_allow(iam: Any, department: Department
     iam.put_user_policy(UserName=alice.name, PolicyName="no-listing-users",
                         PolicyDocument=document(deny("iam:ListUsers")))
     assert denied(alice.iam.list_users) == (
-        "AccessDenied", denial(alice.arn, "iam:ListUsers", "*", EXPLICIT), 403)
+        "AccessDenied", denial(alice.arn, "iam:ListUsers", listing(alice.arn, "user"), EXPLICIT), 403)
     assert alice.iam.list_groups()["Groups"]  # everything else the group allows still works
     assert bob.iam.list_users()["Users"]  # and the deny is alice's alone
     # A deny in a group policy applies to every member.
@@ -159,7 +164,7 @@ def test_an_explicit_deny_beats_the_group_allow(iam: Any, department: Department
                          PolicyDocument=document(deny("iam:ListRoles")))
     for member in (alice, bob):
         assert denied(member.iam.list_roles) == (
-            "AccessDenied", denial(member.arn, "iam:ListRoles", "*", EXPLICIT), 403)
+            "AccessDenied", denial(member.arn, "iam:ListRoles", listing(member.arn, "role"), EXPLICIT), 403)
     iam.delete_user_policy(UserName=alice.name, PolicyName="no-listing-users")
     iam.delete_group_policy(GroupName=department.group, PolicyName="no-roles")
     assert alice.iam.list_users()["Users"] and bob.iam.list_roles()["IsTruncated"] is False
@@ -182,15 +187,15 @@ def test_a_permissions_boundary_caps_administrator_access(
     name = unique("p")
     assert denied(carol.iam.create_policy, PolicyName=name, PolicyDocument=document(allow("s3:*"))) == (
         "AccessDenied",
-        denial(carol.arn, "iam:CreatePolicy", f"arn:aws:iam::{account}:policy/{name}", BOUNDARY), 403)
+        denial(carol.arn, "iam:CreatePolicy", f"policy arn:aws:iam::{account}:policy/{name}", BOUNDARY), 403)
     # The boundary keeps carol from lifting it herself.
     assert denied(carol.iam.delete_user_permissions_boundary, UserName=carol.name) == (
         "AccessDenied",
-        denial(carol.arn, "iam:DeleteUserPermissionsBoundary", carol.arn, BOUNDARY), 403)
+        denial(carol.arn, "iam:DeleteUserPermissionsBoundary", f"user {carol.name}", BOUNDARY), 403)
     # A boundary grants nothing on its own: without the attachment even what it allows is refused.
     iam.detach_user_policy(UserName=carol.name, PolicyArn=ADMIN_ARN)
     assert denied(carol.iam.list_users) == (
-        "AccessDenied", denial(carol.arn, "iam:ListUsers", "*", IDENTITY), 403)
+        "AccessDenied", denial(carol.arn, "iam:ListUsers", listing(carol.arn, "user"), IDENTITY), 403)
     iam.attach_user_policy(UserName=carol.name, PolicyArn=ADMIN_ARN)
     iam.delete_user_permissions_boundary(UserName=carol.name)
     carol.iam.create_policy(PolicyName=name, PolicyDocument=document(allow("s3:*")))
@@ -215,7 +220,7 @@ def test_a_refused_document_changes_nothing(iam: Any, department: Department, un
     kept = iam.get_user_policy(UserName=alice.name, PolicyName="guard")["PolicyDocument"]
     assert kept["Statement"] == [deny("iam:ListUsers")]
     # ... and the old document is still the one enforced.
-    assert denied(alice.iam.list_users)[1] == denial(alice.arn, "iam:ListUsers", "*", EXPLICIT)
+    assert denied(alice.iam.list_users)[1] == denial(alice.arn, "iam:ListUsers", listing(alice.arn, "user"), EXPLICIT)
 
     assert denied(iam.create_policy_version, PolicyArn=department.policy_arn,
                   PolicyDocument=document(allow("iam:*"), {"Effect": "Allow"})) == (
@@ -232,7 +237,7 @@ def test_switching_the_default_version_applies_on_the_next_request(
                             PolicyDocument=document(allow("iam:ListGroups")))["Policy"]["Arn"]
     iam.attach_user_policy(UserName=dave.name, PolicyArn=arn)
     assert dave.iam.list_groups()["IsTruncated"] is False
-    assert denied(dave.iam.list_roles)[1] == denial(dave.arn, "iam:ListRoles", "*", IDENTITY)
+    assert denied(dave.iam.list_roles)[1] == denial(dave.arn, "iam:ListRoles", listing(dave.arn, "role"), IDENTITY)
 
     # A version that is not the default changes nothing.
     iam.create_policy_version(PolicyArn=arn, PolicyDocument=document(allow("iam:ListRoles")))
@@ -241,7 +246,7 @@ def test_switching_the_default_version_applies_on_the_next_request(
 
     iam.set_default_policy_version(PolicyArn=arn, VersionId="v2")
     assert dave.iam.list_roles()["IsTruncated"] is False
-    assert denied(dave.iam.list_groups)[1] == denial(dave.arn, "iam:ListGroups", "*", IDENTITY)
+    assert denied(dave.iam.list_groups)[1] == denial(dave.arn, "iam:ListGroups", listing(dave.arn, "group"), IDENTITY)
 
     iam.set_default_policy_version(PolicyArn=arn, VersionId="v1")
     assert dave.iam.list_groups()["IsTruncated"] is False
@@ -253,7 +258,7 @@ def test_switching_the_default_version_applies_on_the_next_request(
     assert dave.iam.list_roles()["IsTruncated"] is False and dave.iam.list_groups()["IsTruncated"] is False
     # Detaching takes everything away.
     iam.detach_user_policy(UserName=dave.name, PolicyArn=arn)
-    assert denied(dave.iam.list_groups)[1] == denial(dave.arn, "iam:ListGroups", "*", IDENTITY)
+    assert denied(dave.iam.list_groups)[1] == denial(dave.arn, "iam:ListGroups", listing(dave.arn, "group"), IDENTITY)
 
 
 def _evaluate(request: dict[str, Any]) -> str:
@@ -333,7 +338,7 @@ def test_the_story_through_the_aws_cli(iamd_server: IamdServer, iam: Any, unique
     refused = as_erin("list-groups")
     assert refused.returncode != 0
     assert ("An error occurred (AccessDenied) when calling the ListGroups operation: "
-            + denial(user_arn, "iam:ListGroups", "*", IDENTITY)) in refused.stderr
+            + denial(user_arn, "iam:ListGroups", listing(user_arn, "group"), IDENTITY)) in refused.stderr
 
     # The administrator switches the policy to a new default version.
     policy_file.write_text(document(allow("iam:ListGroups")))
@@ -343,7 +348,7 @@ def test_the_story_through_the_aws_cli(iamd_server: IamdServer, iam: Any, unique
     assert as_erin("list-groups").returncode == 0
     refused = as_erin("list-users")
     assert ("An error occurred (AccessDenied) when calling the ListUsers operation: "
-            + denial(user_arn, "iam:ListUsers", "*", IDENTITY)) in refused.stderr
+            + denial(user_arn, "iam:ListUsers", listing(user_arn, "user"), IDENTITY)) in refused.stderr
     document_back = admin("get-policy-version", "--policy-arn", arn, "--version-id", "v2")
     assert document_back["PolicyVersion"]["Document"]["Statement"] == [allow("iam:ListGroups")]
 

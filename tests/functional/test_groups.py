@@ -289,14 +289,13 @@ def test_group_operations_need_permission(iamd_server: IamdServer, iam: Any, uni
     key = iam.create_access_key(UserName=name)["AccessKey"]
     own = iamd_server.client("iam", key["AccessKeyId"], key["SecretAccessKey"])
     arn = iam.get_user(UserName=name)["User"]["Arn"]
-    account = arn.split(":")[4]
     group = unique("wanted")
     with pytest.raises(ClientError) as exc:
         own.create_group(GroupName=group, Path="/x/")
     assert error_of(exc) == (
         "AccessDenied",
         f"User: {arn} is not authorized to perform: iam:CreateGroup on resource: "
-        f"arn:aws:iam::{account}:group/x/{group} because no identity-based policy allows "
+        f"group {group} because no identity-based policy allows "
         "the iam:CreateGroup action", 403)
     with pytest.raises(ClientError) as exc:
         iam.get_group(GroupName=group)
@@ -308,7 +307,7 @@ def test_group_operations_need_permission(iamd_server: IamdServer, iam: Any, uni
         with pytest.raises(ClientError) as exc:
             call(GroupName=group, **kwargs)
         assert error_of(exc)[0] == "AccessDenied"
-        assert f"on resource: arn:aws:iam::{account}:group/x/{group} " in error_of(exc)[1]
+        assert f"on resource: group {group} " in error_of(exc)[1]
     assert iam.get_group(GroupName=group)["Users"] == []
 
 
@@ -353,7 +352,7 @@ def test_renaming_a_group_needs_permission_on_both_names(iamd_server: IamdServer
     assert error_of(exc) == (
         "AccessDenied",
         f"User: {caller_arn} is not authorized to perform: iam:UpdateGroup on resource: "
-        f"arn:aws:iam::{account}:group/elsewhere/{old} because no identity-based policy allows "
+        f"group {old} because no identity-based policy allows "
         "the iam:UpdateGroup action", 403)
     assert iam.get_group(GroupName=old)["Group"]["Path"] == old_path
     own.update_group(GroupName=old, NewGroupName=new)  # both ARNs are under the allowed path

@@ -296,8 +296,8 @@ def test_adding_a_role_needs_pass_role(iamd_server: IamdServer, iam: Any, unique
     with pytest.raises(ClientError) as exc:
         ops.create_instance_profile(InstanceProfileName=unique("mine"), Path="/x/")
     code, message, _ = error_of(exc)
-    assert code == "AccessDenied" and "iam:CreateInstanceProfile on resource: arn:aws:iam::" in message
-    assert ":instance-profile/x/" in message
+    assert code == "AccessDenied"
+    assert "iam:CreateInstanceProfile on resource: instance profile mine-" in message
 
     ops.remove_role_from_instance_profile(InstanceProfileName=profile, RoleName=role)
     iam.delete_instance_profile(InstanceProfileName=profile)

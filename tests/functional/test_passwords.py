@@ -327,7 +327,7 @@ def test_change_password_needs_a_permission(iamd_server: IamdServer, iam: Any, u
         own.change_password(OldPassword=password, NewPassword=strong())
     assert error(exc) == ("AccessDenied",
                           f"User: {arn} is not authorized to perform: iam:ChangePassword on resource: "
-                          f"{arn} because no identity-based policy allows the iam:ChangePassword action",
+                          f"user {name} because no identity-based policy allows the iam:ChangePassword action",
                           403)
     # Without the account's grant a policy of the user's own will do.
     iam.put_user_policy(UserName=name, PolicyName="own-password",

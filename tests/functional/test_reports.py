@@ -14,10 +14,7 @@ import csv
 import io
 import json
 import re
-import subprocess
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,21 +25,8 @@ from iamd.testing import IamdServer
 ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00")
 
 
-def fresh_account(server: IamdServer, unique: Any) -> tuple[str, str, str]:
-    """A new account of the same store: (account id, access key id, secret)."""
-    args = [sys.executable, "-m", "iamd.cli.main", "account", "create", "--name", unique("acct"),
-            "--data-dir", str(server.data_dir)]
-    if server.database:
-        args += ["--database", server.database]
-    created = subprocess.run(args, capture_output=True, text=True, check=True)
-    info = json.loads(created.stdout.splitlines()[0])
-    with Path(info["CredentialsFile"]).open() as handle:
-        row = next(iter(csv.DictReader(handle)))
-    return str(info.get("AccountId", "")), row["Access key ID"], row["Secret access key"]
-
-
 def test_credential_report(iamd_server: IamdServer, unique: Any) -> None:
-    _, key_id, secret = fresh_account(iamd_server, unique)
+    _, key_id, secret = iamd_server.create_account(unique("acct"))
     iam = iamd_server.client("iam", key_id, secret)
     with pytest.raises(ClientError) as absent:
         iam.get_credential_report()
@@ -102,7 +86,7 @@ def test_credential_report(iamd_server: IamdServer, unique: Any) -> None:
 
 
 def test_security_token_service_preferences(iamd_server: IamdServer, unique: Any) -> None:
-    _, key_id, secret = fresh_account(iamd_server, unique)
+    _, key_id, secret = iamd_server.create_account(unique("acct"))
     iam = iamd_server.client("iam", key_id, secret)
     assert iam.get_account_summary()["SummaryMap"]["GlobalEndpointTokenVersion"] == 1
     iam.set_security_token_service_preferences(GlobalEndpointTokenVersion="v2Token")
@@ -135,7 +119,7 @@ def _report(iam: Any, arn: str, granularity: str, namespace: str) -> dict[str, A
 
 
 def test_service_last_accessed(iamd_server: IamdServer, unique: Any) -> None:
-    _, key_id, secret = fresh_account(iamd_server, unique)
+    _, key_id, secret = iamd_server.create_account(unique("acct"))
     iam = iamd_server.client("iam", key_id, secret)
     name, group = unique("worker"), unique("workers")
     user = iam.create_user(UserName=name)["User"]

@@ -450,13 +450,13 @@ def test_role_operations_are_denied_without_policy(iamd_server: IamdServer, iam:
     assert error_code(exc) == "AccessDenied" and status(exc) == 403
     assert error_message(exc) == (
         f"User: {user_arn} is not authorized to perform: iam:CreateRole on resource: "
-        f"arn:aws:iam::{account}:role/{denied} "
+        f"role {denied} "
         "because no identity-based policy allows the iam:CreateRole action")
     with pytest.raises(ClientError) as exc:
         iam.get_role(RoleName=denied)
     assert error_code(exc) == "NoSuchEntity"
 
-    # The resource is the existing role, with its path.
+    # IAM names the role by its name alone; the decision is on its ARN, path included.
     attempts: list[tuple[str, Callable[[], Any]]] = [
         ("GetRole", lambda: own.get_role(RoleName=role)),
         ("DeleteRole", lambda: own.delete_role(RoleName=role)),
@@ -468,12 +468,18 @@ def test_role_operations_are_denied_without_policy(iamd_server: IamdServer, iam:
         assert error_code(exc) == "AccessDenied"
         assert error_message(exc) == (
             f"User: {user_arn} is not authorized to perform: iam:{action} on resource: "
-            f"arn:aws:iam::{account}:role{path}{role} "
+            f"role {role} "
             f"because no identity-based policy allows the iam:{action} action")
     with pytest.raises(ClientError) as exc:
         own.list_roles()
     assert error_code(exc) == "AccessDenied"
     iam.get_role(RoleName=role)  # untouched
+    # A grant on the role's path allows it: the decision is on the ARN with its path.
+    iam.put_user_policy(UserName=user, PolicyName="path", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:GetRole",
+                                                "Resource": f"arn:aws:iam::{account}:role{path}*"}]}))
+    assert own.get_role(RoleName=role)["Role"]["Path"] == path
+    iam.delete_user_policy(UserName=user, PolicyName="path")
     iam.delete_role(RoleName=role)
     iam.delete_access_key(UserName=user, AccessKeyId=key["AccessKeyId"])
     iam.delete_user(UserName=user)

@@ -721,7 +721,7 @@ def test_simulating_is_authorized_like_any_call(iamd_server: IamdServer, iam: An
         kwargs = {"ActionNames": ["s3:GetObject"]} if action == "iam:SimulatePrincipalPolicy" else {}
         assert error(call, PolicySourceArn=other, **kwargs) == (
             "AccessDenied", f"User: {auditor.arn} is not authorized to perform: {action} on resource: "
-                            f"{other} because no identity-based policy allows the {action} action")
+                            f"user {other.rsplit('/', 1)[1]} because no identity-based policy allows the {action} action")
     for action, call, kwargs in (
             ("iam:SimulateCustomPolicy", auditor.iam.simulate_custom_policy,
              {"PolicyInputList": [document(allow("s3:*"))], "ActionNames": ["s3:GetObject"]}),
@@ -745,6 +745,7 @@ class Case:
     action: str
     resource: str
     call: Callable[[Any], Any]  # the real call, made with the user's own client
+    shown: str  # the resource as IAM's AccessDenied spells it
 
 
 def test_simulation_agrees_with_enforcement(iamd_server: IamdServer, iam: Any, unique: Any,
@@ -781,18 +782,22 @@ def test_simulation_agrees_with_enforcement(iamd_server: IamdServer, iam: Any, u
 
     def cases(member: Member) -> list[Case]:
         return [
-            Case("iam:GetUser", target.arn, lambda c: c.get_user(UserName=target.name)),
-            Case("iam:GetUser", member.arn, lambda c: c.get_user(UserName=member.name)),
+            Case("iam:GetUser", target.arn, lambda c: c.get_user(UserName=target.name),
+                 f"user {target.name}"),
+            Case("iam:GetUser", member.arn, lambda c: c.get_user(UserName=member.name),
+                 f"user {member.name}"),
             Case("iam:ListAttachedUserPolicies", member.arn,
-                 lambda c: c.list_attached_user_policies(UserName=member.name)),
-            Case("iam:ListUsers", "*", lambda c: c.list_users(MaxItems=1)),
-            Case("iam:ListRoles", "*", lambda c: c.list_roles(MaxItems=1)),
-            Case("iam:GetGroup", group_arn, lambda c: c.get_group(GroupName=group)),
+                 lambda c: c.list_attached_user_policies(UserName=member.name), f"user {member.name}"),
+            Case("iam:ListUsers", f"arn:aws:iam::{account}:user/", lambda c: c.list_users(MaxItems=1),
+                 f"arn:aws:iam::{account}:user/"),
+            Case("iam:ListRoles", f"arn:aws:iam::{account}:role/", lambda c: c.list_roles(MaxItems=1),
+                 f"arn:aws:iam::{account}:role/"),
+            Case("iam:GetGroup", group_arn, lambda c: c.get_group(GroupName=group), f"group {group}"),
             # Allowed, these fail with NoSuchEntity; refused, with AccessDenied.
             Case("iam:DeleteUser", f"arn:aws:iam::{account}:user/{ghost_user}",
-                 lambda c: c.delete_user(UserName=ghost_user)),
+                 lambda c: c.delete_user(UserName=ghost_user), f"user {ghost_user}"),
             Case("iam:DeleteGroup", f"arn:aws:iam::{account}:group/{ghost_group}",
-                 lambda c: c.delete_group(GroupName=ghost_group)),
+                 lambda c: c.delete_group(GroupName=ghost_group), f"group {ghost_group}"),
         ]
 
     def context(member: Member) -> list[dict[str, Any]]:
@@ -811,7 +816,7 @@ def test_simulation_agrees_with_enforcement(iamd_server: IamdServer, iam: Any, u
             if exc.response["Error"]["Code"] != "AccessDenied":
                 return "allowed"
             message = exc.response["Error"]["Message"]
-            assert f"to perform: {case.action} on resource: {case.resource} " in message
+            assert f"to perform: {case.action} on resource: {case.shown} " in message
             return "explicitDeny" if "with an explicit deny" in message else "implicitDeny"
         return "allowed"
 

@@ -4,8 +4,6 @@ chaining, federation tokens, session tokens, and what a token may not do."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from typing import Any
 
 import pytest
@@ -173,22 +171,14 @@ def test_session_token_and_tampering(iamd_server: IamdServer) -> None:
 
 def test_cross_account_role(iamd_server: IamdServer, iam: Any, unique: Any) -> None:
     """A second account trusts the first; both sides must agree."""
-    if iamd_server.database:
-        pytest.skip("iamd account create on the PostgreSQL fixture is covered by the SQLite run")
-    created = subprocess.run(
-        [sys.executable, "-m", "iamd.cli.main", "account", "create", "--name", unique("prod"),
-         "--data-dir", str(iamd_server.data_dir)], capture_output=True, text=True, check=True)
-    other = json.loads(created.stdout.splitlines()[0])
-    import csv
-    with open(other["CredentialsFile"]) as handle:
-        row = next(iter(csv.DictReader(handle)))
-    other_iam = iamd_server.client("iam", row["Access key ID"], row["Secret access key"])
+    other_account, key_id, secret = iamd_server.create_account(unique("prod"))
+    other_iam = iamd_server.client("iam", key_id, secret)
     home = iamd_server.client("sts").get_caller_identity()["Account"]
     role_arn = other_iam.create_role(RoleName="FromHome", AssumeRolePolicyDocument=trust(
         {"AWS": f"arn:aws:iam::{home}:root"}))["Role"]["Arn"]
     other_iam.put_role_policy(RoleName="FromHome", PolicyName="read",
                               PolicyDocument=json.dumps(ALLOW_ALL_IAM_READ))
-    assert other["AccountId"] in role_arn
+    assert other_account in role_arn
     # The home admin (AdministratorAccess) may assume it: identity side allows, trust agrees.
     credentials = iamd_server.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="xx")["Credentials"]
     in_other = session_client(iamd_server, "iam", credentials)

@@ -135,7 +135,7 @@ def test_tagging_needs_permission(iamd_server: IamdServer, iam: Any, unique: Any
         own.tag_user(UserName=target, Tags=tags(("k", "v")))
     assert error_of(exc) == (
         "AccessDenied",
-        f"User: {caller_arn} is not authorized to perform: iam:TagUser on resource: {target_arn} "
+        f"User: {caller_arn} is not authorized to perform: iam:TagUser on resource: user {target} "
         "because no identity-based policy allows the iam:TagUser action", 403)
     calls: list[tuple[Any, dict[str, Any]]] = [(own.untag_user, {"TagKeys": ["k"]}),
                                                 (own.list_user_tags, {})]

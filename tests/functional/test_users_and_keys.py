@@ -85,7 +85,8 @@ def test_users_own_key_is_denied_without_policy(iamd_server: IamdServer, iam: An
     assert error_code(exc) == "AccessDenied"
     arn = iam.get_user(UserName=name)["User"]["Arn"]
     assert exc.value.response["Error"]["Message"] == (
-        f"User: {arn} is not authorized to perform: iam:ListUsers on resource: * "
+        f"User: {arn} is not authorized to perform: iam:ListUsers on resource: "
+        f"arn:aws:iam::{arn.split(':')[4]}:user/ "
         "because no identity-based policy allows the iam:ListUsers action")
     identity = iamd_server.client("sts", key["AccessKeyId"], key["SecretAccessKey"]).get_caller_identity()
     assert identity["Arn"] == arn

@@ -10,6 +10,7 @@ request has them. A denial is AccessDenied with AWS's sentence.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -193,7 +194,32 @@ def authorize(ctx: OperationContext, spec: OperationSpec, params: Params) -> Non
     context = request_context(ctx, spec, params, resource)
     decision = decide(ctx, action, resource, context)
     if not decision.allowed:
-        raise AccessDenied(denial_message(ctx.caller.arn, action, resource, decision))
+        raise AccessDenied(denial_message(ctx.caller.arn, action,
+                                          described_resource(spec, params, resource), decision))
+
+
+# IAM's own calls name a user, group, role or instance profile by kind and name
+# in AccessDenied ("on resource: user alice", "instance profile web") and a
+# managed policy by kind and ARN ("policy arn:aws:iam::aws:policy/..."); the
+# decision itself is on the ARN. STS calls and extra permissions (iam:PassRole)
+# name the ARN.
+_NAMED_ENTITY = re.compile(
+    r"^arn:[\w-]+:iam::\d{12}:(user|group|role|instance-profile)/(?:.*/)?([^/]+)$")
+_MANAGED_POLICY = re.compile(r"^arn:[\w-]+:iam::(\d{12}|aws):policy/")
+
+
+def described_resource(spec: OperationSpec, params: Params, resource: str) -> str:
+    """The resource as IAM's AccessDenied message spells it."""
+    if spec.service != "iam":
+        return resource
+    if spec.name == "ListPolicies":
+        return f"policy path {params.get('PathPrefix') or '/'}"
+    named = _NAMED_ENTITY.match(resource)
+    if named is not None:
+        return f"{named.group(1).replace('-', ' ')} {named.group(2)}"
+    if _MANAGED_POLICY.match(resource):
+        return f"policy {resource}"
+    return resource
 
 
 def authorize_extra(ctx: OperationContext, action: str, resource: str,
@@ -206,7 +232,10 @@ def authorize_extra(ctx: OperationContext, action: str, resource: str,
         context.put(key, value)
     decision = decide(ctx, action, resource, context)
     if not decision.allowed:
-        raise AccessDenied(denial_message(ctx.caller.arn, action, resource, decision))
+        # iam:PassRole names the role by its ARN; a second resource of IAM's own
+        # calls (the new name of UpdateGroup, ...) is spelled as the first.
+        shown = resource if action == "iam:PassRole" else described_resource(spec, {}, resource)
+        raise AccessDenied(denial_message(ctx.caller.arn, action, shown, decision))
 
 
 def denial_message(caller_arn: str, action: str, resource: str, decision: Decision) -> str:

@@ -26,7 +26,13 @@ from argon2.profiles import RFC_9106_LOW_MEMORY
 from iamd.model.entities import LoginProfile, PasswordPolicy, User
 from iamd.model.errors import AccessDenied, PasswordPolicyViolation
 from iamd.policy.decision import EXPLICIT_DENY
-from iamd.service.authorization import decide, denial_message, request_context, resource_arn
+from iamd.service.authorization import (
+    decide,
+    denial_message,
+    described_resource,
+    request_context,
+    resource_arn,
+)
 from iamd.service.context import IAM_USER, OperationContext
 from iamd.service.registry import OPERATIONS, Params
 from iamd.store.interface import Transaction
@@ -178,4 +184,5 @@ def authorize_with_password_grant(ctx: OperationContext, params: Params) -> None
         policy = ctx.tx.password_policies.get(ctx.account_id)
         if policy is not None and policy.allow_users_to_change_password:
             return
-    raise AccessDenied(denial_message(ctx.caller.arn, action, resource, decision))
+    raise AccessDenied(denial_message(ctx.caller.arn, action,
+                                      described_resource(spec, params, resource), decision))

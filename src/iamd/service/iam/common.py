@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from iamd.model.entities import Page, ResourceKind, Tag
 from iamd.model.errors import InvalidInput, LimitExceeded, ValidationError
+from iamd.service import arns
 from iamd.service.registry import Params
 from iamd.store.errors import InvalidMarker
 from iamd.store.interface import Transaction
@@ -145,3 +146,14 @@ def tags_result(tx: Transaction, kind: ResourceKind, resource_id: str,
     if truncated:
         result["Marker"] = f"{start + len(chunk)}.{_key_digest(chunk[-1])}"
     return result
+
+
+def listed_under(kind: str) -> Any:
+    """The resource a List call of `kind` is authorized on: the kind's ARN cut at
+    the request's PathPrefix, as AWS names it ("... iam:ListUsers on resource:
+    arn:aws:iam::123456789012:user/"). A policy may then allow listing one path
+    only (Resource "arn:aws:iam::123456789012:user/division_abc/*" with that
+    PathPrefix), as the IAM User Guide's examples do."""
+    def resource(ctx: Any, params: Any) -> str:
+        return arns.entity_arn(kind, ctx.account_id, str(params.get("PathPrefix") or "/"), "")
+    return resource

@@ -19,7 +19,7 @@ from iamd.model.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded
 from iamd.service import arns, ids
 from iamd.service.authorization import authorize_extra
 from iamd.service.context import OperationContext
-from iamd.service.iam.common import checked_marker, page_args, page_result
+from iamd.service.iam.common import checked_marker, listed_under, page_args, page_result
 from iamd.service.iam.users import get_user_or_fail, user_shape
 from iamd.service.registry import Params, operation
 from iamd.store.errors import Conflict
@@ -76,7 +76,7 @@ def get_group(ctx: OperationContext, params: Params) -> dict[str, Any]:
     return result
 
 
-@operation("iam", "ListGroups", read_only=True)
+@operation("iam", "ListGroups", read_only=True, resource=listed_under("group"))
 def list_groups(ctx: OperationContext, params: Params) -> dict[str, Any]:
     after, limit = page_args(params)
     with checked_marker():

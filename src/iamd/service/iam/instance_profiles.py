@@ -29,6 +29,7 @@ from iamd.service.iam.attachments import refuse_protected_role
 from iamd.service.iam.common import (
     add_tags,
     checked_marker,
+    listed_under,
     page_args,
     remove_tags,
     tag_shape,
@@ -116,7 +117,7 @@ def get_instance_profile(ctx: OperationContext, params: Params) -> dict[str, Any
                                              tags)}
 
 
-@operation("iam", "ListInstanceProfiles", read_only=True)
+@operation("iam", "ListInstanceProfiles", read_only=True, resource=listed_under("instance-profile"))
 def list_instance_profiles(ctx: OperationContext, params: Params) -> dict[str, Any]:
     after, limit = page_args(params)
     with checked_marker():

@@ -30,7 +30,14 @@ from iamd.policy import PolicyKind, parse_policy
 from iamd.service import arns, ids
 from iamd.service.context import OperationContext
 from iamd.service.iam.attachments import boundary_context, refuse_protected_role
-from iamd.service.iam.common import checked_marker, page_args, page_result, tag_shape, tags_from
+from iamd.service.iam.common import (
+    checked_marker,
+    listed_under,
+    page_args,
+    page_result,
+    tag_shape,
+    tags_from,
+)
 from iamd.service.iam.users import check_boundary
 from iamd.service.registry import Params, operation
 from iamd.store.errors import Conflict
@@ -131,7 +138,7 @@ def get_role(ctx: OperationContext, params: Params) -> dict[str, Any]:
     return full_role(ctx, get_role_or_fail(ctx, params["RoleName"]))
 
 
-@operation("iam", "ListRoles", read_only=True)
+@operation("iam", "ListRoles", read_only=True, resource=listed_under("role"))
 def list_roles(ctx: OperationContext, params: Params) -> dict[str, Any]:
     after, limit = page_args(params)
     with checked_marker():

@@ -22,7 +22,7 @@ from iamd.model.errors import (
 )
 from iamd.service import arns, ids
 from iamd.service.context import OperationContext
-from iamd.service.iam.common import page_args, page_result, tag_shape, tags_from
+from iamd.service.iam.common import listed_under, page_args, page_result, tag_shape, tags_from
 from iamd.service.registry import Params, operation
 from iamd.store.errors import Conflict
 
@@ -108,7 +108,7 @@ def _account_created(ctx: OperationContext) -> Any:
     return account.created if account is not None else ctx.info.now
 
 
-@operation("iam", "ListUsers", read_only=True)
+@operation("iam", "ListUsers", read_only=True, resource=listed_under("user"))
 def list_users(ctx: OperationContext, params: Params) -> dict[str, Any]:
     after, limit = page_args(params)
     page = ctx.tx.users.list(ctx.account_id, path_prefix=params.get("PathPrefix"),
