@@ -303,7 +303,9 @@ def _read_list(node: _Node, trie: dict[Any, Any], path: str, errors: list[str]) 
     assert element is not None
     items: dict[Any, Any] | None = trie if node.flattened else trie.get(node.element_wire)
     if items is None:
-        # `Tags=` (a field with an empty value) is how an empty list travels.
+        # `Tags=` (a field with an empty value) is how an empty list travels;
+        # it must still be long enough (`Audience=` where at least one is needed).
+        _check_size(node, [], path, errors)
         return []
     out: list[Any] = []
     scalar = element.kind < _STRUCTURE
@@ -335,6 +337,7 @@ def _read_map(node: _Node, trie: dict[Any, Any], path: str, errors: list[str]
     assert key_node is not None and value_node is not None
     entries: dict[Any, Any] | None = trie if node.flattened else trie.get("entry")
     if entries is None:
+        _check_size(node, {}, path, errors)
         return {}
     out: dict[str, Any] = {}
     bad_key = bad_value = False

@@ -254,6 +254,10 @@ VALIDATION_CASES = [
         detected(at("status", "Member must satisfy enum value set: [Active, Inactive, Expired]")),
         id="iam-enum"),
     pytest.param(
+        "sts", {"Action": "GetWebIdentityToken", "Audience": "", "SigningAlgorithm": "RS256"},
+        detected(at("audience", "Member must have length greater than or equal to 1", "'[]'")),
+        id="sts-empty-list-below-minimum"),
+    pytest.param(
         "iam", {"Action": "ListUsers", "MaxItems": "0"},
         detected(at("maxItems", "Member must have value greater than or equal to 1")),
         id="iam-below-range"),
