@@ -4,6 +4,8 @@ chaining, federation tokens, session tokens, and what a token may not do."""
 from __future__ import annotations
 
 import json
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -192,3 +194,35 @@ def test_cross_account_role(iamd_server: IamdServer, iam: Any, unique: Any) -> N
     with pytest.raises(ClientError) as exc:
         other_iam.get_user(UserName="admin-not-there")
     assert error(exc)[0] == "NoSuchEntity"
+
+
+def test_revoking_a_roles_active_sessions(iamd_server: IamdServer, iam: Any, unique: Any) -> None:
+    """The console's "Revoke active sessions": an inline policy that denies
+    everything to sessions issued before now (aws:TokenIssueTime), as AWS
+    attaches it. Sessions issued later are untouched."""
+    account = iamd_server.client("sts").get_caller_identity()["Account"]
+    role = unique("revoked")
+    role_arn = iam.create_role(RoleName=role, AssumeRolePolicyDocument=trust(
+        {"AWS": f"arn:aws:iam::{account}:root"}))["Role"]["Arn"]
+    iam.put_role_policy(RoleName=role, PolicyName="read", PolicyDocument=json.dumps(ALLOW_ALL_IAM_READ))
+    sts = iamd_server.client("sts")
+    old = session_client(iamd_server, "iam", sts.assume_role(
+        RoleArn=role_arn, RoleSessionName="before")["Credentials"])
+    old.get_role(RoleName=role)
+
+    time.sleep(1.1)  # aws:TokenIssueTime has whole seconds
+    revoked_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    iam.put_role_policy(RoleName=role, PolicyName="AWSRevokeOlderSessions", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Action": ["*"], "Resource": ["*"],
+                       "Condition": {"DateLessThan": {"aws:TokenIssueTime": revoked_at}}}]}))
+    with pytest.raises(ClientError) as exc:
+        old.get_role(RoleName=role)
+    code, message = error(exc)
+    assert code == "AccessDenied"
+    assert "with an explicit deny in an identity-based policy" in message
+
+    time.sleep(1.1)
+    new = session_client(iamd_server, "iam", sts.assume_role(
+        RoleArn=role_arn, RoleSessionName="after")["Credentials"])
+    assert new.get_role(RoleName=role)["Role"]["RoleName"] == role
