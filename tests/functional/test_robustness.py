@@ -288,6 +288,32 @@ def test_form_under_another_content_type_is_not_read(iamd_server: IamdServer, un
     assert snapshot(iamd_server) == before
 
 
+@pytest.mark.parametrize("declared", [True, False], ids=["content-length", "chunked"])
+def test_a_body_beyond_the_limit_is_refused_unread(iamd_server: IamdServer, unique: Any,
+                                                   declared: bool) -> None:
+    name = unique("huge")
+    body = f"{IAM}&UserName={name}&".encode() + b"Unknown=" + b"x" * (9 * MB)
+    parts = urlsplit(iamd_server.endpoint)
+    connection = http.client.HTTPConnection(parts.netloc, timeout=120)
+    try:
+        if declared:
+            connection.request("POST", "/", body=body, headers={"Content-Type": FORM})
+        else:
+            chunks = (body[i:i + MB] for i in range(0, len(body), MB))
+            connection.request("POST", "/", body=chunks, headers={"Content-Type": FORM},
+                               encode_chunked=True)
+        response = connection.getresponse()
+        answer = Answer(response.status, response.headers, response.read())
+    except (BrokenPipeError, ConnectionResetError):
+        pytest.fail("iamd closed the connection without an answer")
+    finally:
+        connection.close()
+    assert aws_error(answer)[:2] == (413, "RequestEntityTooLarge")
+    with pytest.raises(ClientError) as exc:
+        iamd_server.client("iam").get_user(UserName=name)
+    assert exc.value.response["Error"]["Code"] == "NoSuchEntity"
+
+
 def test_malformed_sts_body(iamd_server: IamdServer) -> None:
     cases = [
         b"Action=GetCallerIdentity&Version=2010-05-08",

@@ -29,7 +29,12 @@ from starlette.routing import Route
 from iamd.api.query_protocol import QueryProtocol
 from iamd.auth.authenticate import authenticate
 from iamd.auth.sigv4 import parse_signed_request
-from iamd.model.errors import AwsError, MissingAuthenticationToken, ServiceFailure
+from iamd.model.errors import (
+    AwsError,
+    MissingAuthenticationToken,
+    RequestEntityTooLarge,
+    ServiceFailure,
+)
 from iamd.service.context import Caller, RequestInfo
 from iamd.service.dispatch import anonymous_caller, execute
 from iamd.service.runtime import Runtime
@@ -59,6 +64,32 @@ def _service_for(action: str | None, signed_service: str | None) -> str:
     if signed_service in PROTOCOLS:
         return signed_service
     return "sts" if action in _STS_ONLY else "iam"
+
+
+# The largest real IAM or STS request is far under this: a SAML assertion
+# (100,000 characters) or a policy document (131,072), form-encoded. Bodies up
+# to it are decoded and answered with the validation error AWS gives; a body
+# beyond it is refused before it is read into memory whole.
+MAX_BODY_BYTES = 8 * 1024 * 1024
+
+
+# How much of a refused body is still read (and dropped) so that the client,
+# which sends it all before it reads, gets the answer rather than a reset.
+DRAIN_BYTES = 8 * MAX_BODY_BYTES
+
+
+async def read_body(request: Request, limit: int) -> bytes | None:
+    """The request's body, or None when it is longer than `limit` (what is
+    read beyond the limit is dropped, up to DRAIN_BYTES)."""
+    body = bytearray()
+    seen = 0
+    async for chunk in request.stream():
+        seen += len(chunk)
+        if seen <= limit:
+            body += chunk
+        elif seen > DRAIN_BYTES:
+            break
+    return bytes(body) if seen <= limit else None
 
 
 class QueryEndpoint:
@@ -116,7 +147,13 @@ class QueryEndpoint:
                         headers={"x-amzn-RequestId": request_id})
 
     async def respond(self, request: Request) -> Response:
-        body = await request.body()
+        body = await read_body(request, MAX_BODY_BYTES)
+        if body is None:
+            request_id = str(uuid.uuid4())
+            log.info("request_id=%s refused: body over %d bytes", request_id, MAX_BODY_BYTES)
+            return Response(PROTOCOLS["iam"].encode_error(RequestEntityTooLarge(), request_id),
+                            status_code=RequestEntityTooLarge.status, media_type=XML,
+                            headers={"x-amzn-RequestId": request_id, "connection": "close"})
         headers = {k.lower(): v for k, v in request.headers.items()}
         client_ip = request.client.host if request.client else "127.0.0.1"
         return await run_in_threadpool(
