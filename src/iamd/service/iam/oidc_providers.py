@@ -157,8 +157,10 @@ def delete_open_id_connect_provider(ctx: OperationContext, params: Params) -> No
     arn = params["OpenIDConnectProviderArn"]
     provider = ctx.tx.oidc_providers.get(arn, for_update=True)
     if provider is None or provider.account_id != ctx.account_id:
-        # DeleteOpenIDConnectProvider words it differently from the other calls.
-        raise NoSuchEntity(f"OpenId connect Provider {arn} cannot be found.")
+        # The API reference: "This operation is idempotent; it does not fail
+        # or return an error if you call the operation for a provider that
+        # does not exist." Another account's provider is absent here too.
+        return
     ctx.tx.oidc_providers.delete(provider.arn)
 
 
