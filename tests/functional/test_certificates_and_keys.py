@@ -440,7 +440,8 @@ def test_signing_certificate_lifecycle(iam: Any, user: str) -> None:
     uploaded = iam.upload_signing_certificate(UserName=user, CertificateBody=first)["Certificate"]
     assert re.fullmatch(r"[A-Z2-7]{32}", uploaded["CertificateId"])
     assert uploaded["UserName"] == user and uploaded["Status"] == "Active"
-    assert uploaded["CertificateBody"] == first.strip()
+    # Answered exactly as uploaded, the PEM's trailing newline included.
+    assert first.endswith("\n") and uploaded["CertificateBody"] == first
     listed = iam.list_signing_certificates(UserName=user)
     assert listed["Certificates"] == [uploaded] and not listed["IsTruncated"]
     certificate_id = uploaded["CertificateId"]

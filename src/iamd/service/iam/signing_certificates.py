@@ -4,7 +4,8 @@ UpdateSigningCertificate, DeleteSigningCertificate.
 A user's X.509 certificates for services that verify signed requests with
 them. The body must be one PEM certificate valid now; a user holds at most
 two; one certificate may belong to one user of an account only
-(DuplicateCertificate, compared by its DER bytes, not its text). Ids are 32
+(DuplicateCertificate, compared by its DER bytes, not its text). The body is
+kept and answered as uploaded, trailing newline included. Ids are 32
 characters of the base32 alphabet, as AWS hands them out. Without UserName
 the operations act on the calling user.
 """
@@ -105,7 +106,7 @@ def upload_signing_certificate(ctx: OperationContext, params: Params) -> dict[st
         raise DuplicateCertificate("The same certificate is already associated with an IAM user "
                                    "in the account.")
     certificate = SigningCertificate(id=certificate_id(), user_id=user.id,
-                                     account_id=ctx.account_id, body=body.strip(),
+                                     account_id=ctx.account_id, body=body,
                                      status="Active", uploaded=ctx.info.now)
     tx.signing_certificates.insert(certificate)
     return {"Certificate": certificate_shape(user, certificate)}
