@@ -35,16 +35,16 @@ def resolve_access_key(runtime: Runtime, access_key_id: str, session_token: str 
     if access_key_id.startswith(ids.TEMPORARY_ACCESS_KEY):
         return _resolve_session(runtime, access_key_id, session_token, now)
     with runtime.store.transaction(read_only=True) as tx:
-        key = tx.access_keys.get(access_key_id)
-        if key is not None and key.status == "Active":
-            user = tx.users.get(key.user_id)
-            if user is not None:
-                secret = runtime.secrets.decrypt(key.secret_ciphertext,
-                                                 access_key_associated_data(key.id)).decode()
-                caller = Caller(account_id=user.account_id, arn=user.arn, kind=IAM_USER,
-                                user_id=user.id, access_key_id=key.id, user=user)
-                return ResolvedKey(caller, secret)
-    if runtime.dev_mode and key is None:
+        found = tx.access_keys.get_with_user(access_key_id)
+    if found is not None:
+        key, user = found
+        if key.status == "Active" and user is not None:
+            secret = runtime.secrets.decrypt(key.secret_ciphertext,
+                                             access_key_associated_data(key.id)).decode()
+            caller = Caller(account_id=user.account_id, arn=user.arn, kind=IAM_USER,
+                            user_id=user.id, access_key_id=key.id, user=user)
+            return ResolvedKey(caller, secret)
+    elif runtime.dev_mode:
         return ResolvedKey(root_caller(runtime.default_account_id, access_key_id), None)
     raise InvalidClientTokenId()
 

@@ -83,7 +83,7 @@ class SqlAttachments:
     def all_for_principal(self, kind: PrincipalKind,
                           principal_id: str) -> tuple[AttachedPolicy, ...]:
         """Every policy attached to the principal, for authorization; by name."""
-        rows = self._core.execute(_ALL[kind], {"principal_id": principal_id}).all()
+        rows = self._core.rows(_ALL[kind], {"principal_id": principal_id})
         return tuple(_attached_policy(row) for row in rows)
 
     def count_for_principal(self, kind: PrincipalKind, principal_id: str) -> int:

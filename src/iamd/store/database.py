@@ -66,16 +66,22 @@ class Database:
     backend: Backend
     revision: str
 
+    def checkout(self, *, read_only: bool) -> Connection:
+        """A pooled connection prepared for one read-only or writing transaction;
+        the caller closes it (back to the pool)."""
+        connection = self.engine.connect()
+        options: dict[str, Any] = {READ_ONLY_OPTION: read_only}
+        if self.backend == "postgresql":
+            # A pool-level characteristic: SQLAlchemy resets it when the
+            # connection goes back to the pool.
+            options["postgresql_readonly"] = read_only
+        connection.execution_options(**options)
+        return connection
+
     @contextmanager
     def connect(self, *, read_only: bool) -> Iterator[Connection]:
         """A pooled connection prepared for one read-only or writing transaction."""
-        with self.engine.connect() as connection:
-            options: dict[str, Any] = {READ_ONLY_OPTION: read_only}
-            if self.backend == "postgresql":
-                # A pool-level characteristic: SQLAlchemy resets it when the
-                # connection goes back to the pool.
-                options["postgresql_readonly"] = read_only
-            connection.execution_options(**options)
+        with self.checkout(read_only=read_only) as connection:
             yield connection
 
     def translate(self, exc: DBAPIError) -> StoreError:

@@ -62,7 +62,7 @@ class SqlInlinePolicies:
 
     def all(self, kind: PrincipalKind, owner_id: str) -> tuple[InlinePolicy, ...]:
         """Every inline policy of the principal, for authorization and size quotas."""
-        rows = self._core.execute(_ALL[kind], {"owner_id": owner_id}).all()
+        rows = self._core.rows(_ALL[kind], {"owner_id": owner_id})
         return tuple(InlinePolicy(kind, row.owner_id, row.name, row.document) for row in rows)
 
     def count(self, kind: PrincipalKind, owner_id: str) -> int:

@@ -13,14 +13,20 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, func, select, update
 
-from iamd.model.entities import AccessKey
+from iamd.model.entities import AccessKey, User
 from iamd.store import schema
 from iamd.store.transaction import TransactionCore
 
 _keys = schema.access_keys
+_users = schema.users
 _FIELDS = tuple(f.name for f in dataclasses.fields(AccessKey))
-# Authentication reads a key on every signed request: built once, compiled once.
+_USER_FIELDS = tuple(f.name for f in dataclasses.fields(User))
+# Authentication reads a key and its user on every signed request: built once,
+# compiled once, and one round trip for both.
 _BY_ID = select(_keys).where(_keys.c.id == bindparam("id"))
+_WITH_USER = (select(*_keys.c, *(_users.c[name].label(f"owner_{name}") for name in _USER_FIELDS))
+              .outerjoin(_users, _users.c.id == _keys.c.user_id)
+              .where(_keys.c.id == bindparam("id")))
 
 
 def _access_key(row: Any) -> AccessKey:
@@ -40,8 +46,18 @@ class SqlAccessKeys:
             **{name: getattr(key, name) for name in _FIELDS}))
 
     def get(self, access_key_id: str) -> AccessKey | None:
-        row = self._core.execute(_BY_ID, {"id": access_key_id}).first()
+        row = self._core.first(_BY_ID, {"id": access_key_id})
         return None if row is None else _access_key(row)
+
+    def get_with_user(self, access_key_id: str) -> tuple[AccessKey, User | None] | None:
+        """The key and the user it belongs to, in one read; None if there is no such key."""
+        row = self._core.first(_WITH_USER, {"id": access_key_id})
+        if row is None:
+            return None
+        mapping = row._mapping
+        user = (None if mapping["owner_id"] is None
+                else User(**{name: mapping[f"owner_{name}"] for name in _USER_FIELDS}))
+        return _access_key(row), user
 
     def list_for_user(self, user_id: str) -> tuple[AccessKey, ...]:
         """The user's keys, oldest first (AWS allows two, so no pagination here)."""

@@ -131,8 +131,8 @@ class SqlPolicies:
     def default_document(self, arn: str) -> str | None:
         """The text of the policy's default version, without the usage counts
         a full read computes; None if there is no such policy."""
-        value = self._core.execute(_DEFAULT_DOCUMENT, {"arn": arn}).scalar_one_or_none()
-        return None if value is None else str(value)
+        row = self._core.first(_DEFAULT_DOCUMENT, {"arn": arn})
+        return None if row is None else str(row.document)
 
     def list(self, viewer_account_id: str, *, owners: Sequence[str],
              path_prefix: str | None = None, only_attached: bool = False,
@@ -207,7 +207,7 @@ class SqlPolicyVersions:
         return None if row is None else self._from_row(row)
 
     def get_default(self, policy_id: str) -> PolicyVersion | None:
-        row = self._core.execute(_DEFAULT_VERSION, {"policy_id": policy_id}).first()
+        row = self._core.first(_DEFAULT_VERSION, {"policy_id": policy_id})
         return None if row is None else self._from_row(row)
 
     def list(self, policy_id: str) -> tuple[PolicyVersion, ...]:

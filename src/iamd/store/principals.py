@@ -74,8 +74,12 @@ class PrincipalRepository(Generic[E]):
         values["name_lower"] = fold(entity.name)
         return values
 
-    def _select_one(self, statement: Select[Any], parameters: dict[str, str]) -> E | None:
-        row = self._core.execute(statement, parameters).first()
+    def _select_one(self, statement: Select[Any], parameters: dict[str, str],
+                    for_update: bool = False) -> E | None:
+        if for_update:
+            row = self._core.execute(statement, parameters).first()
+        else:
+            row = self._core.first(statement, parameters)
         return None if row is None else self.from_row(row)
 
     def insert(self, entity: E) -> None:
@@ -84,12 +88,12 @@ class PrincipalRepository(Generic[E]):
     def get(self, entity_id: str, *, for_update: bool = False) -> E | None:
         reads = self._reads
         return self._select_one(reads.by_id_for_update if for_update else reads.by_id,
-                                {"id": entity_id})
+                                {"id": entity_id}, for_update)
 
     def get_by_name(self, account_id: str, name: str, *, for_update: bool = False) -> E | None:
         reads = self._reads
         return self._select_one(reads.by_name_for_update if for_update else reads.by_name,
-                                {"account_id": account_id, "name_lower": fold(name)})
+                                {"account_id": account_id, "name_lower": fold(name)}, for_update)
 
     def get_by_arn(self, arn: str) -> E | None:
         return self._select_one(self._reads.by_arn, {"arn": arn})

@@ -13,10 +13,8 @@ block by raising; leaving it normally after a failure raises
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
-
-from sqlalchemy.exc import DBAPIError
 
 from iamd.store.accounts import SqlAccounts
 from iamd.store.activity import SqlServiceActivity
@@ -28,7 +26,6 @@ from iamd.store.certificates import (
     SqlSSHPublicKeys,
 )
 from iamd.store.database import Backend, Database, open_database
-from iamd.store.errors import TransactionAborted
 from iamd.store.groups import SqlGroups
 from iamd.store.inline import SqlInlinePolicies
 from iamd.store.instance_profiles import SqlInstanceProfiles
@@ -91,33 +88,20 @@ class SqlStore:
 
     @contextmanager
     def transaction(self, *, read_only: bool = False) -> Iterator[SqlTransaction]:
-        """One database transaction; read-only ones refuse writes on both backends."""
-        database = self.database
-        with database.connect(read_only=read_only) as connection:
-            try:
-                # On SQLite this is BEGIN IMMEDIATE for writers: the write
-                # lock is taken here, waiting up to the busy timeout.
-                transaction = connection.begin()
-            except DBAPIError as exc:
-                raise database.translate(exc) from exc
-            core = TransactionCore(database, connection, read_only=read_only)
-            try:
-                yield SqlTransaction(core)
-            except BaseException:
-                # The error that left the block matters, not a failed rollback
-                # on a connection that may be gone.
-                with suppress(DBAPIError):
-                    transaction.rollback()
-                raise
-            if core.failure is not None:
-                transaction.rollback()
-                raise TransactionAborted(
-                    "transaction block ended normally after a failed statement; "
-                    "rolled back") from core.failure
-            try:
-                transaction.commit()
-            except DBAPIError as exc:
-                raise database.translate(exc) from exc
+        """One database transaction; read-only ones refuse writes on both backends.
+
+        A writing transaction begins here (on SQLite, BEGIN IMMEDIATE takes
+        the write lock, waiting up to the busy timeout); a read-only one at
+        its first statement, and not at all if it reads nothing."""
+        core = TransactionCore(self.database, read_only=read_only)
+        if not read_only:
+            core.begin()
+        try:
+            yield SqlTransaction(core)
+        except BaseException:
+            core.end(commit=False)
+            raise
+        core.end(commit=True)
 
     def close(self) -> None:
         self.database.dispose()

@@ -22,8 +22,8 @@ class SqlSettings:
         self._core = core
 
     def get(self, key: str) -> str | None:
-        value = self._core.execute(_GET, {"key": key}).scalar_one_or_none()
-        return None if value is None else str(value)
+        row = self._core.first(_GET, {"key": key})
+        return None if row is None else str(row.value)
 
     def set(self, key: str, value: str) -> None:
         self._core.upsert(_settings, {"key": key, "value": value}, update=("value",))

@@ -42,7 +42,7 @@ class SqlTags:
 
     def list(self, kind: ResourceKind, resource_id: str) -> tuple[Tag, ...]:
         """All tags of the resource in order (AWS allows 50, so no pagination here)."""
-        rows = self._core.execute(_LIST, {"kind": kind.value, "id": resource_id}).all()
+        rows = self._core.rows(_LIST, {"kind": kind.value, "id": resource_id})
         return tuple(Tag(row.key, row.value) for row in rows)
 
     def count(self, kind: ResourceKind, resource_id: str) -> int:

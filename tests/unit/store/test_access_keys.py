@@ -73,3 +73,14 @@ def test_a_user_with_keys_cannot_be_deleted(store: SqlStore, account: str) -> No
 def test_a_key_needs_its_user(store: SqlStore, account: str) -> None:
     with pytest.raises(IntegrityViolation), store.transaction() as tx:
         tx.access_keys.insert(make_key("AIDANOSUCHUSER0000", account))
+
+
+def test_get_with_user_reads_the_key_and_its_user_together(store: SqlStore, account: str) -> None:
+    user = make_user("alice")
+    key = make_key(user.id, account)
+    with store.transaction() as tx:
+        tx.users.insert(user)
+        tx.access_keys.insert(key)
+    with store.transaction(read_only=True) as tx:
+        assert tx.access_keys.get_with_user(key.id) == (key, user)
+        assert tx.access_keys.get_with_user("AKIANOSUCHKEY00000") is None

@@ -40,6 +40,19 @@ def test_create_makes_v1_the_default(store: SqlStore, account: str) -> None:
         assert tx.policies.count(account) == 1
 
 
+def test_default_document_is_the_default_version_text(store: SqlStore, account: str) -> None:
+    with store.transaction() as tx:
+        policy = create(tx, "P")
+        tx.policy_versions.add(policy.id, '{"v":2}', later(2))
+    with store.transaction(read_only=True) as tx:
+        assert tx.policies.default_document(policy.arn) == DOC
+        assert tx.policies.default_document(f"arn:aws:iam::{account}:policy/Nope") is None
+    with store.transaction() as tx:
+        assert tx.policy_versions.set_default(policy.id, "v2", later(3))
+    with store.transaction(read_only=True) as tx:
+        assert tx.policies.default_document(policy.arn) == '{"v":2}'
+
+
 def test_policy_names_are_unique_per_account_ignoring_case(store: SqlStore,
                                                            account: str) -> None:
     with store.transaction() as tx:

@@ -8,6 +8,7 @@ from contextlib import suppress
 
 import pytest
 
+from iamd.model.entities import ResourceKind, Tag
 from iamd.store import (
     Conflict,
     Contention,
@@ -160,3 +161,41 @@ def test_writers_locking_in_opposite_orders_do_not_hang(store: SqlStore, account
         thread.join(timeout=60)
     expected = ["contention", "ok"] if store.backend == "postgresql" else ["ok", "ok"]
     assert sorted(outcomes) == expected
+
+
+def test_a_read_only_transaction_that_reads_nothing_is_a_no_op(store: SqlStore,
+                                                               account: str) -> None:
+    with store.transaction(read_only=True) as tx:
+        assert tx.read_only
+    with pytest.raises(Boom), store.transaction(read_only=True):
+        raise Boom
+    with store.transaction() as tx:
+        tx.users.insert(make_user("alice"))
+
+
+def test_a_read_only_transaction_answers_a_repeated_read_alike(store: SqlStore,
+                                                               account: str) -> None:
+    # Within one read-only transaction a repeated read gives what the first
+    # gave, even if a writer commits in between (a snapshot on SQLite; on
+    # PostgreSQL the transaction remembers its first answer).
+    user = make_user("alice")
+    with store.transaction() as tx:
+        tx.users.insert(user)
+    with store.transaction(read_only=True) as reader:
+        assert reader.users.get_by_name(account, "alice") == user
+        with store.transaction() as writer:
+            assert writer.users.delete(user.id)
+        assert reader.users.get_by_name(account, "ALICE") == user
+    with store.transaction(read_only=True) as tx:
+        assert tx.users.get_by_name(account, "alice") is None
+
+
+def test_a_writing_transaction_reads_its_own_writes(store: SqlStore, account: str) -> None:
+    user = make_user("alice")
+    with store.transaction() as tx:
+        assert tx.users.get(user.id) is None
+        tx.users.insert(user)
+        assert tx.users.get(user.id) == user
+        assert tx.tags.list(ResourceKind.USER, user.id) == ()
+        tx.tags.put(ResourceKind.USER, user.id, [Tag("team", "a")])
+        assert tx.tags.list(ResourceKind.USER, user.id) == (Tag("team", "a"),)
