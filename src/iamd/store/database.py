@@ -197,11 +197,18 @@ def _sqlite_on_connect(dbapi_connection: sqlite3.Connection, record: ConnectionP
         cursor.close()
 
 
+_QUERY_ONLY: Final = "iamd_query_only"
+
+
 def _sqlite_on_begin(connection: Connection) -> None:
     read_only = bool(connection.get_execution_options().get(READ_ONLY_OPTION, False))
-    # Set on every transaction: a pooled connection may have served the
-    # other kind before.
-    connection.exec_driver_sql(f"PRAGMA query_only = {int(read_only)}")
+    # A pooled connection may have served the other kind before: set the
+    # pragma whenever it changes. `info` lives as long as the DBAPI
+    # connection, as the pragma does.
+    info = connection.info
+    if info.get(_QUERY_ONLY) is not read_only:
+        connection.exec_driver_sql(f"PRAGMA query_only = {int(read_only)}")
+        info[_QUERY_ONLY] = read_only
     connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
