@@ -26,6 +26,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from iamd.api.authorize_http import PATH as AUTHORIZE_PATH
+from iamd.api.authorize_http import AuthorizeEndpoint
 from iamd.api.query_protocol import QueryProtocol
 from iamd.auth.authenticate import authenticate
 from iamd.auth.sigv4 import parse_signed_request
@@ -192,6 +194,8 @@ def create_app(runtime: Runtime) -> Starlette:
         Route(issuer + outbound_discovery.JWKS_PATH, issuer_document(outbound_discovery.jwks),
               methods=["GET"]),
         Route("/_iamd/health", health, methods=["GET"]),
+        # The authorization endpoint for other services (docs/authorization-endpoint.md).
+        Route(AUTHORIZE_PATH, AuthorizeEndpoint(runtime).respond, methods=["POST"]),
         Route("/_iamd/reset", reset, methods=["POST"]),
         # moto's test suites reset their server through this path.
         Route("/moto-api/reset", reset, methods=["POST"]),
