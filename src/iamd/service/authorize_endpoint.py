@@ -216,6 +216,10 @@ def parse_authorize_body(raw: bytes) -> AuthorizeInput:
     if "headers" not in data:
         raise _bad("'headers' is required")
     headers = _headers(data["headers"])
+    # JSON may hold lone surrogates; no HTTP request could have carried them.
+    for text in (path, query, *headers, *headers.values()):
+        if not _utf8(text):
+            raise _bad("'path', 'query' and 'headers' must be valid Unicode text")
     action = _string(data, "action", required=True) or ""
     if not _ACTION.fullmatch(action):
         raise _bad("'action' must be of the form service:Action, such as s3:GetObject")
@@ -264,6 +268,14 @@ def payload_hashes(request: ClientRequest, *, presigned: bool) -> list[str]:
         return [body_hash]
     empty = _sha256(b"")
     return [empty, "UNSIGNED-PAYLOAD"] if presigned else [empty]
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _sha256(data: bytes) -> str:

@@ -62,6 +62,7 @@ def test_a_good_body() -> None:
     ({"resource_policy": '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow"}]}'},
      "'resource_policy'"),
     ({"extra": 1}, "unknown field(s): extra"),
+    ({"headers": {"host": "\ud800"}}, "valid Unicode"),
     ({"body": base64.b64encode(b"x").decode(),
       "headers": {"host": "x", "x-amz-content-sha256": EMPTY}}, "does not match"),
 ])
