@@ -8,9 +8,11 @@ pure), checking that the calling service itself may ask (`iamd:AuthorizeRequest`
 through the same authorization path as every IAM call), building the client's
 request context as iamd does for its own calls, gathering the client's
 policies plus the resource policy given, deciding, explaining, and sealing the
-details of a denial with sts:DecodeAuthorizationMessage's keys. All of it runs
-in one read-only transaction. The client's signature is verified by the auth
-layer (auth/forwarded.py) before this module sees the client as a `Caller`.
+details of a denial with sts:DecodeAuthorizationMessage's keys. The permission
+check and the decision run in one read-only transaction. The client's
+signature is verified by the auth layer (auth/forwarded.py; its key lookup is
+the same short read as for iamd's own calls) before this module sees the
+client as a `Caller`.
 """
 
 from __future__ import annotations
