@@ -127,7 +127,7 @@ def test_pagination(iam: Any, unique: Any) -> None:
 def test_tagging_needs_permission(iamd_server: IamdServer, iam: Any, unique: Any) -> None:
     caller, target = unique("caller"), unique("target")
     iam.create_user(UserName=caller)
-    target_arn = iam.create_user(UserName=target)["User"]["Arn"]
+    iam.create_user(UserName=target)
     key = iam.create_access_key(UserName=caller)["AccessKey"]
     own = iamd_server.client("iam", key["AccessKeyId"], key["SecretAccessKey"])
     caller_arn = iam.get_user(UserName=caller)["User"]["Arn"]
