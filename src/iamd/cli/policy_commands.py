@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any, TextIO
 
 from iamd.model.errors import AwsError
-from iamd.policy import PolicyKind, evaluate_request, parse_policy
+from iamd.policy import PolicyKind, evaluate_request, explain, parse_policy
 
 
 def register(commands: Any) -> None:
@@ -60,20 +60,6 @@ def run_evaluate(args: argparse.Namespace) -> int:
             else:
                 print(json.dumps(result, separators=(",", ":")))
     return 0
-
-
-def explain(result: dict[str, Any]) -> str:
-    if "error" in result:
-        return f"error: {result['error']['code']}: {result['error']['message']}"
-    lines = [f"{result['decision']}: {result['reason']}"]
-    if result.get("level") is not None:
-        lines.append(f"  at {result['policy_type']} level {result['level']}")
-    for st in result["statements"]:
-        sid = f" (Sid {st['sid']})" if st["sid"] else ""
-        name = f" {st['policy_id']}" if st["policy_id"] else ""
-        lines.append(f"  {st['effect']} in {st['policy_type']} policy #{st['policy_index']}{name}, "
-                     f"statement #{st['statement_index']}{sid}")
-    return "\n".join(lines)
 
 
 def run_validate(args: argparse.Namespace) -> int:

@@ -11,10 +11,10 @@
     decision.allowed, decision.reason, decision.statements
 
 `evaluate_request` decides one request of the command-line contract
-(docs/policy-engine.md). `parse_policy` validates a document as IAM does.
+(docs/policy-engine.md); `explain` renders a decision's JSON for a person. `parse_policy` validates a document as IAM does.
 """
 
-from iamd.policy.decision import Decision, StatementRef
+from iamd.policy.decision import Decision, StatementRef, explain
 from iamd.policy.document import PolicyDocument, Statement, parse_policy, policy_size
 from iamd.policy.engine import PolicySet, evaluate_request
 from iamd.policy.kinds import PolicyKind
@@ -32,6 +32,7 @@ __all__ = [
     "Statement",
     "StatementRef",
     "evaluate_request",
+    "explain",
     "parse_policy",
     "policy_size",
 ]

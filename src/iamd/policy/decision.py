@@ -24,7 +24,7 @@ denies it or an SCP does not allow it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -106,6 +106,22 @@ class Decision:  # not frozen: built once per request, and frozen slots cost a s
             "statements": [s.to_json() for s in self.statements],
             "reason": self.reason,
         }
+
+
+def explain(result: Mapping[str, Any]) -> str:
+    """A decision's JSON form (Decision.to_json, or a result line of `iamd
+    policy evaluate`, error included) as lines for a person to read."""
+    if "error" in result:
+        return f"error: {result['error']['code']}: {result['error']['message']}"
+    lines = [f"{result['decision']}: {result['reason']}"]
+    if result.get("level") is not None:
+        lines.append(f"  at {result['policy_type']} level {result['level']}")
+    for st in result["statements"]:
+        sid = f" (Sid {st['sid']})" if st["sid"] else ""
+        name = f" {st['policy_id']}" if st["policy_id"] else ""
+        lines.append(f"  {st['effect']} in {st['policy_type']} policy #{st['policy_index']}{name}, "
+                     f"statement #{st['statement_index']}{sid}")
+    return "\n".join(lines)
 
 
 class StatementSource(Protocol):

@@ -36,6 +36,7 @@ from iamd.policy import (
     PolicySet,
     Principal,
     Request,
+    explain,
     parse_policy,
 )
 from iamd.service.authorization import authorize_extra, request_context
@@ -296,15 +297,7 @@ def explanation(decision: Decision) -> dict[str, Any]:
     """What decided, as `iamd policy evaluate` gives it, plus its --explain text."""
     out = decision.to_json()
     del out["decision"]
-    lines = [f"{decision.decision}: {decision.reason}"]
-    if decision.level is not None:
-        lines.append(f"  at {decision.policy_type} level {decision.level}")
-    for ref in decision.statements:
-        sid = f" (Sid {ref.sid})" if ref.sid else ""
-        name = f" {ref.policy_id}" if ref.policy_id else ""
-        lines.append(f"  {ref.effect} in {ref.policy_type} policy #{ref.policy_index}{name}, "
-                     f"statement #{ref.statement_index}{sid}")
-    out["text"] = "\n".join(lines)
+    out["text"] = explain(decision.to_json())
     return out
 
 

@@ -6,7 +6,7 @@ import iamd.policy
 
 PUBLIC = {
     "Context", "Decision", "InvalidRequest", "PolicyDocument", "PolicyKind", "PolicySet",
-    "Principal", "Request", "Statement", "StatementRef", "evaluate_request", "parse_policy",
+    "Principal", "Request", "Statement", "StatementRef", "evaluate_request", "explain", "parse_policy",
     "policy_size",
 }
 
