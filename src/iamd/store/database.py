@@ -86,9 +86,18 @@ class Database:
 
     def translate(self, exc: DBAPIError) -> StoreError:
         """The store exception for a database error, per backend."""
+        return self.translate_driver(exc.orig)
+
+    @property
+    def driver_error(self) -> type[Exception]:
+        """The base class of the driver's errors (statements run on its cursor)."""
+        return psycopg.Error if self.backend == "postgresql" else sqlite3.Error
+
+    def translate_driver(self, orig: BaseException | None) -> StoreError:
+        """The store exception for an error the driver raised, per backend."""
         if self.backend == "postgresql":
-            return _translate_postgresql(exc)
-        return _translate_sqlite(exc)
+            return _postgresql_error(orig)
+        return _sqlite_error(orig)
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -236,7 +245,10 @@ _PG_CONTENTION = {"40001", "40P01", "55P03", "57014"}
 
 
 def _translate_postgresql(exc: DBAPIError) -> StoreError:
-    orig = exc.orig
+    return _postgresql_error(exc.orig)
+
+
+def _postgresql_error(orig: BaseException | None) -> StoreError:
     state = getattr(orig, "sqlstate", None) or ""
     if state == "23505":
         diag = getattr(orig, "diag", None)
@@ -257,7 +269,10 @@ _SQLITE_UNIQUE_PREFIX = "UNIQUE constraint failed: "
 
 
 def _translate_sqlite(exc: DBAPIError) -> StoreError:
-    orig = exc.orig
+    return _sqlite_error(exc.orig)
+
+
+def _sqlite_error(orig: BaseException | None) -> StoreError:
     name = str(getattr(orig, "sqlite_errorname", ""))
     message = str(orig)
     if name in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY") or (

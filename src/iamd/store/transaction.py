@@ -14,15 +14,26 @@ remembers the rows of the reads built once (`rows`), so the second identical
 read in one call (authorization and the operation both look up the user a
 request names) is not a second round trip. A read-only transaction cannot
 change what it reads; a writing one may, and remembers nothing.
+
+The reads built once are also compiled once per dialect and run on the
+driver's cursor directly (`DriverQuery`): SQLAlchemy's execution machinery
+(execution context, cache-key lookup, result set set-up) costs several times
+the SQLite query itself, on every request's authentication and
+authorization. The SQL text, bound-parameter order and column types still
+come from SQLAlchemy's compiler, so both backends get the same statement
+they would get through `Connection.execute`.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, CursorResult, Executable, RootTransaction, Row, Select, Table
+from sqlalchemy import Connection, CursorResult, Dialect, Executable, RootTransaction, Select, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.sql.elements import KeyedColumnElement
@@ -40,6 +51,88 @@ def fold(name: str) -> str:
     return name.lower()
 
 
+Processor = Callable[[Any], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class DriverQuery:
+    """A read compiled for one dialect, to run on the DBAPI cursor itself."""
+
+    sql: str
+    positional: tuple[str, ...] | None  # parameter names in order; None: named parameters
+    bind_processors: tuple[tuple[str, Processor], ...]
+    result_processors: tuple[tuple[int, Processor], ...]
+    row: Callable[..., Any]
+
+    @classmethod
+    def compile(cls, statement: Select[Any], dialect: Dialect) -> DriverQuery:
+        compiled = statement.compile(dialect=dialect)
+        binds = tuple(
+            (name, processor) for name, bind in compiled.binds.items()
+            if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None)
+        columns = list(statement.selected_columns)
+        results = tuple(
+            (index, processor) for index, column in enumerate(columns)
+            if (processor := column.type.dialect_impl(dialect).result_processor(dialect, None))
+            is not None)
+        keys = [str(column.key) for column in columns]
+        if len(set(keys)) != len(keys) or any(k.startswith("_") for k in keys):
+            raise ValueError(f"columns must have distinct public names: {keys}")
+        positional = tuple(compiled.positiontup or ()) if compiled.positional else None
+        return cls(compiled.string, positional, binds, results, _row_class(tuple(keys)))
+
+    def run(self, cursor: Any, parameters: Mapping[str, Any]) -> list[Any]:
+        if self.bind_processors:
+            parameters = dict(parameters)
+            for name, process in self.bind_processors:
+                parameters[name] = process(parameters[name])
+        if self.positional is None:
+            cursor.execute(self.sql, parameters)
+        else:
+            cursor.execute(self.sql, tuple(parameters[name] for name in self.positional))
+        raw = cursor.fetchall()
+        row, processors = self.row, self.result_processors
+        if not processors:
+            return [row(*values) for values in raw]
+        rows = []
+        for values in raw:
+            values = list(values)
+            for index, process in processors:
+                values[index] = process(values[index])
+            rows.append(row(*values))
+        return rows
+
+
+def _row_class(keys: tuple[str, ...]) -> Callable[..., Any]:
+    """A row with attribute access and `_mapping`, as SQLAlchemy's rows have."""
+    base = namedtuple("Row", keys)  # type: ignore[misc]
+
+    class Row(base):
+        __slots__ = ()
+
+        @property
+        def _mapping(self) -> dict[str, Any]:
+            return self._asdict()
+
+    return Row
+
+
+_COMPILED: dict[tuple[int, str], DriverQuery] = {}
+_COMPILING = threading.Lock()
+
+
+def driver_query(statement: Select[Any], dialect: Dialect) -> DriverQuery:
+    """The statement (built once, at module level) compiled for the dialect, once."""
+    key = (id(statement), dialect.name)
+    found = _COMPILED.get(key)
+    if found is None:
+        with _COMPILING:
+            found = _COMPILED.get(key)
+            if found is None:
+                found = _COMPILED[key] = DriverQuery.compile(statement, dialect)
+    return found
+
+
 class TransactionCore:
     """Runs statements for one transaction; shared by its repositories."""
 
@@ -48,7 +141,7 @@ class TransactionCore:
         self.read_only = read_only
         self._connection: Connection | None = None
         self._transaction: RootTransaction | None = None
-        self._memo: dict[tuple[int, tuple[tuple[str, Any], ...]], Sequence[Row[Any]]] | None = (
+        self._memo: dict[tuple[int, tuple[tuple[str, Any], ...]], list[Any]] | None = (
             {} if read_only else None)
         self.failure: StoreError | None = None
 
@@ -125,22 +218,41 @@ class TransactionCore:
             # transaction is still intact.
             raise ValueError(str(exc.orig or exc)) from exc
 
-    def rows(self, statement: Select[Any], parameters: Mapping[str, Any]) -> Sequence[Row[Any]]:
+    def rows(self, statement: Select[Any], parameters: Mapping[str, Any]) -> Sequence[Any]:
         """Every row of a read built once at module level (its identity keys the
-        memory of a read-only transaction), with its bound parameters."""
+        compiled form and the memory of a read-only transaction), with its
+        bound parameters. Rows have attributes and `_mapping` by column key."""
         memo = self._memo
         if memo is None:
-            return self.execute(statement, parameters).all()
+            return self._run(statement, parameters)
         key = (id(statement), tuple(parameters.items()))
         found = memo.get(key)
         if found is None:
-            found = memo[key] = self.execute(statement, parameters).all()
+            found = memo[key] = self._run(statement, parameters)
         return found
 
-    def first(self, statement: Select[Any], parameters: Mapping[str, Any]) -> Row[Any] | None:
+    def first(self, statement: Select[Any], parameters: Mapping[str, Any]) -> Any | None:
         """The first row of `rows`, or None."""
         found = self.rows(statement, parameters)
         return found[0] if found else None
+
+    def _run(self, statement: Select[Any], parameters: Mapping[str, Any]) -> list[Any]:
+        if self.failure is not None:
+            raise TransactionAborted(
+                "the transaction already failed; leave the transaction block") from self.failure
+        connection = self._connection if self._connection is not None else self.begin()
+        database = self.database
+        query = driver_query(statement, connection.dialect)
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        cursor = driver.cursor()
+        try:
+            return query.run(cursor, parameters)
+        except database.driver_error as exc:
+            self.failure = database.translate_driver(exc)
+            raise self.failure from exc
+        finally:
+            cursor.close()
 
     def insert_ignoring_duplicate(self, table: Table, values: Mapping[str, Any]) -> bool:
         """Insert a row unless one with the same primary key exists; True if inserted."""
