@@ -211,14 +211,25 @@ _QUERY_ONLY: Final = "iamd_query_only"
 
 def _sqlite_on_begin(connection: Connection) -> None:
     read_only = bool(connection.get_execution_options().get(READ_ONLY_OPTION, False))
-    # A pooled connection may have served the other kind before: set the
-    # pragma whenever it changes. `info` lives as long as the DBAPI
-    # connection, as the pragma does.
-    info = connection.info
-    if info.get(_QUERY_ONLY) is not read_only:
-        connection.exec_driver_sql(f"PRAGMA query_only = {int(read_only)}")
-        info[_QUERY_ONLY] = read_only
-    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+    # Straight on the driver: two statements per transaction are not worth
+    # SQLAlchemy's execution machinery. Errors leave as SQLAlchemy's own,
+    # as they would from exec_driver_sql, so callers translate them alike.
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    statement = "BEGIN" if read_only else "BEGIN IMMEDIATE"
+    try:
+        # A pooled connection may have served the other kind before: set the
+        # pragma whenever it changes. `info` lives as long as the DBAPI
+        # connection, as the pragma does.
+        info = connection.info
+        if info.get(_QUERY_ONLY) is not read_only:
+            statement = f"PRAGMA query_only = {int(read_only)}"
+            driver.execute(statement)
+            info[_QUERY_ONLY] = read_only
+            statement = "BEGIN" if read_only else "BEGIN IMMEDIATE"
+        driver.execute(statement)
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(statement, None, exc, sqlite3.Error) from exc
 
 
 def _postgresql_engine(url: URL, pool_size: int | None) -> Engine:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections import Counter
 from contextlib import suppress
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +18,7 @@ from iamd.store import (
     SqlStore,
     StoreError,
     TransactionAborted,
+    database,
     open_store,
 )
 
@@ -199,3 +202,26 @@ def test_a_writing_transaction_reads_its_own_writes(store: SqlStore, account: st
         assert tx.tags.list(ResourceKind.USER, user.id) == ()
         tx.tags.put(ResourceKind.USER, user.id, [Tag("team", "a")])
         assert tx.tags.list(ResourceKind.USER, user.id) == (Tag("team", "a"),)
+
+
+def test_a_sqlite_writer_that_cannot_get_the_lock_gets_contention(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # BEGIN IMMEDIATE waits up to the busy timeout for the write lock, then
+    # fails; the caller sees Contention (and dispatch retries), never a raw
+    # driver error. A read-only transaction is not held up by the writer.
+    monkeypatch.setattr(database, "SQLITE_BUSY_TIMEOUT_MS", 50)
+    path = tmp_path / "iamd.db"
+    store = open_store(f"sqlite:///{path}")
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        with pytest.raises(Contention), store.transaction() as tx:
+            tx.settings.set("k", "v")
+        with store.transaction(read_only=True) as tx:
+            assert tx.settings.get("k") is None
+        holder.execute("ROLLBACK")
+        with store.transaction() as tx:
+            tx.settings.set("k", "v")
+    finally:
+        holder.close()
+        store.close()
