@@ -18,6 +18,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any, Final, Literal
 
 import psycopg
@@ -69,14 +70,22 @@ class Database:
     def checkout(self, *, read_only: bool) -> Connection:
         """A pooled connection prepared for one read-only or writing transaction;
         the caller closes it (back to the pool)."""
-        connection = self.engine.connect()
-        options: dict[str, Any] = {READ_ONLY_OPTION: read_only}
-        if self.backend == "postgresql":
-            # A pool-level characteristic: SQLAlchemy resets it when the
-            # connection goes back to the pool.
-            options["postgresql_readonly"] = read_only
-        connection.execution_options(**options)
-        return connection
+        return self._engines[read_only].connect()
+
+    @cached_property
+    def _engines(self) -> dict[bool, Engine]:
+        # The engine with each kind's execution options set once (they share
+        # its pool), rather than on every connection.
+        engines: dict[bool, Engine] = {}
+        for read_only in (False, True):
+            options: dict[str, Any] = {READ_ONLY_OPTION: read_only}
+            if self.backend == "postgresql":
+                # A pool-level characteristic: SQLAlchemy sets it on each
+                # connection from this engine and resets it when the
+                # connection goes back to the pool.
+                options["postgresql_readonly"] = read_only
+            engines[read_only] = self.engine.execution_options(**options)
+        return engines
 
     @contextmanager
     def connect(self, *, read_only: bool) -> Iterator[Connection]:

@@ -12,9 +12,9 @@ block by raising; leaving it normally after a failure raises
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from iamd.store.accounts import SqlAccounts
 from iamd.store.activity import SqlServiceActivity
@@ -45,35 +45,130 @@ if TYPE_CHECKING:
     from iamd.store import interface
 
 
+R = TypeVar("R")
+
+
+class _repository(Generic[R]):
+    """A repository made on first use and kept on the transaction: functools'
+    cached_property without its lock, which Python 3.11 shares between all
+    transactions of all threads."""
+
+    def __init__(self, make: Callable[[SqlTransaction], R]) -> None:
+        self._make = make
+        self._name = make.__name__
+
+    @overload
+    def __get__(self, tx: None, owner: type[Any]) -> _repository[R]: ...
+    @overload
+    def __get__(self, tx: SqlTransaction, owner: type[Any]) -> R: ...
+
+    def __get__(self, tx: SqlTransaction | None, owner: type[Any]) -> _repository[R] | R:
+        if tx is None:
+            return self
+        value = self._make(tx)
+        tx.__dict__[self._name] = value  # found before this descriptor from now on
+        return value
+
+
 class SqlTransaction:
-    """The repositories of one open transaction."""
+    """The repositories of one open transaction, each made when first used (a
+    request touches three or four of the two dozen)."""
 
     def __init__(self, core: TransactionCore) -> None:
         self._core = core
         self.read_only = core.read_only
-        self.accounts = SqlAccounts(core)
-        self.users = SqlUsers(core)
-        self.groups = SqlGroups(core)
-        self.memberships = SqlMemberships(core, self.users, self.groups)
-        self.roles = SqlRoles(core)
-        self.instance_profiles = SqlInstanceProfiles(core, self.roles)
-        self.policies = SqlPolicies(core)
-        self.policy_versions = SqlPolicyVersions(core)
-        self.attachments = SqlAttachments(core)
-        self.inline_policies = SqlInlinePolicies(core)
-        self.access_keys = SqlAccessKeys(core)
-        self.login_profiles = SqlLoginProfiles(core)
-        self.password_policies = SqlPasswordPolicies(core)
-        self.mfa_devices = SqlMfaDevices(core)
-        self.server_certificates = SqlServerCertificates(core)
-        self.signing_certificates = SqlSigningCertificates(core)
-        self.ssh_public_keys = SqlSSHPublicKeys(core)
-        self.service_credentials = SqlServiceCredentials(core)
-        self.oidc_providers = SqlOidcProviders(core)
-        self.saml_providers = SqlSamlProviders(core)
-        self.tags = SqlTags(core)
-        self.settings = SqlSettings(core)
-        self.service_activity = SqlServiceActivity(core)
+
+    @_repository
+    def accounts(self) -> SqlAccounts:
+        return SqlAccounts(self._core)
+
+    @_repository
+    def users(self) -> SqlUsers:
+        return SqlUsers(self._core)
+
+    @_repository
+    def groups(self) -> SqlGroups:
+        return SqlGroups(self._core)
+
+    @_repository
+    def memberships(self) -> SqlMemberships:
+        return SqlMemberships(self._core, self.users, self.groups)
+
+    @_repository
+    def roles(self) -> SqlRoles:
+        return SqlRoles(self._core)
+
+    @_repository
+    def instance_profiles(self) -> SqlInstanceProfiles:
+        return SqlInstanceProfiles(self._core, self.roles)
+
+    @_repository
+    def policies(self) -> SqlPolicies:
+        return SqlPolicies(self._core)
+
+    @_repository
+    def policy_versions(self) -> SqlPolicyVersions:
+        return SqlPolicyVersions(self._core)
+
+    @_repository
+    def attachments(self) -> SqlAttachments:
+        return SqlAttachments(self._core)
+
+    @_repository
+    def inline_policies(self) -> SqlInlinePolicies:
+        return SqlInlinePolicies(self._core)
+
+    @_repository
+    def access_keys(self) -> SqlAccessKeys:
+        return SqlAccessKeys(self._core)
+
+    @_repository
+    def login_profiles(self) -> SqlLoginProfiles:
+        return SqlLoginProfiles(self._core)
+
+    @_repository
+    def password_policies(self) -> SqlPasswordPolicies:
+        return SqlPasswordPolicies(self._core)
+
+    @_repository
+    def mfa_devices(self) -> SqlMfaDevices:
+        return SqlMfaDevices(self._core)
+
+    @_repository
+    def server_certificates(self) -> SqlServerCertificates:
+        return SqlServerCertificates(self._core)
+
+    @_repository
+    def signing_certificates(self) -> SqlSigningCertificates:
+        return SqlSigningCertificates(self._core)
+
+    @_repository
+    def ssh_public_keys(self) -> SqlSSHPublicKeys:
+        return SqlSSHPublicKeys(self._core)
+
+    @_repository
+    def service_credentials(self) -> SqlServiceCredentials:
+        return SqlServiceCredentials(self._core)
+
+    @_repository
+    def oidc_providers(self) -> SqlOidcProviders:
+        return SqlOidcProviders(self._core)
+
+    @_repository
+    def saml_providers(self) -> SqlSamlProviders:
+        return SqlSamlProviders(self._core)
+
+    @_repository
+    def tags(self) -> SqlTags:
+        return SqlTags(self._core)
+
+    @_repository
+    def settings(self) -> SqlSettings:
+        return SqlSettings(self._core)
+
+    @_repository
+    def service_activity(self) -> SqlServiceActivity:
+        return SqlServiceActivity(self._core)
 
 
 class SqlStore:
