@@ -24,7 +24,10 @@ def generation(tx: Transaction) -> str:
 
 
 def bump_generation(tx: Transaction) -> None:
-    tx.settings.set(GENERATION_KEY, str(int(generation(tx)) + 1))
+    # Atomic: with a read-then-write, two concurrent writers on PostgreSQL
+    # could both move the generation to the same value, and a node that read
+    # it between their commits would cache permissions missing the second.
+    tx.settings.increment(GENERATION_KEY)
 
 
 def _parsed(document: str, kind: PolicyKind) -> PolicyDocument:

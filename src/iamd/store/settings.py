@@ -7,7 +7,7 @@ encode anything else (base64 for bytes, JSON for structures).
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import Integer, Text, bindparam, cast, delete, select, update
 
 from iamd.store import schema
 from iamd.store.transaction import TransactionCore
@@ -38,6 +38,16 @@ class SqlSettings:
         stored = self.get(key)
         assert stored is not None
         return stored
+
+    def increment(self, key: str) -> None:
+        """Add one to an integer setting (absent counts as 0), atomically: two
+        writers incrementing at once end two higher, on PostgreSQL too, where
+        a read-then-write at READ COMMITTED would let both write the same value."""
+        self._core.insert_ignoring_duplicate(_settings, {"key": key, "value": "0"})
+        # The UPDATE waits for a concurrent writer's row lock, then adds to
+        # the value that writer committed.
+        self._core.execute(update(_settings).where(_settings.c.key == key).values(
+            value=cast(cast(_settings.c.value, Integer) + 1, Text)))
 
     def delete(self, key: str) -> bool:
         result = self._core.execute(delete(_settings).where(_settings.c.key == key))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 
 import pytest
 
@@ -78,3 +79,30 @@ def test_settings(store: SqlStore) -> None:
         assert tx.settings.delete("other")
         assert not tx.settings.delete("other")
         assert tx.settings.get("other") is None
+
+
+def test_increment_is_atomic_between_concurrent_writers(store: SqlStore) -> None:
+    with store.transaction() as tx:
+        tx.settings.increment("counter")
+        tx.settings.increment("counter")
+        assert tx.settings.get("counter") == "2"
+    failures: list[BaseException] = []
+
+    def second() -> None:
+        try:
+            # Waits for the first writer's lock (BEGIN IMMEDIATE on SQLite,
+            # the row lock on PostgreSQL), then adds to what it committed.
+            with store.transaction() as tx:
+                tx.settings.increment("counter")
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+
+    with store.transaction() as tx:
+        tx.settings.increment("counter")
+        thread = threading.Thread(target=second)
+        thread.start()
+        thread.join(timeout=0.5)  # let the second writer block on the lock
+    thread.join(timeout=30)
+    assert not failures
+    with store.transaction(read_only=True) as tx:
+        assert tx.settings.get("counter") == "4"
