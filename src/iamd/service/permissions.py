@@ -107,14 +107,7 @@ def policies_for(runtime: Runtime, tx: Transaction, caller: Caller,
 
 def user_groups(tx: Transaction, user_id: str) -> list[Group]:
     """Every group of a user, in the order authorization reads their policies."""
-    groups: list[Group] = []
-    after = None
-    while True:
-        page = tx.memberships.list_groups(user_id, after=after, limit=1000)
-        groups += page.items
-        if page.marker is None:
-            return groups
-        after = page.marker
+    return list(tx.memberships.all_groups(user_id))
 
 
 def _all_groups(tx: Transaction, user_id: str) -> list[str]:

@@ -6,7 +6,7 @@ a user twice is not an error, as in AWS (AddUserToGroup is idempotent).
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 
 from iamd.model.entities import Group, Page, User
 from iamd.store import schema
@@ -15,6 +15,11 @@ from iamd.store.transaction import TransactionCore
 from iamd.store.users import SqlUsers
 
 _members = schema.group_members
+_groups = schema.groups
+# What authorization reads of a user: built once, compiled once.
+_ALL_GROUPS = (select(_groups).join(_members, _members.c.group_id == _groups.c.id)
+               .where(_members.c.user_id == bindparam("user_id"))
+               .order_by(_groups.c.name_lower, _groups.c.id))
 
 
 class SqlMemberships:
@@ -46,6 +51,12 @@ class SqlMemberships:
         return self._core.page(statement, listing="groups-for-user",
                                order=[groups.c.name_lower, groups.c.id],
                                after=after, limit=limit, convert=self._groups.from_row)
+
+    def all_groups(self, user_id: str) -> tuple[Group, ...]:
+        """Every group of the user in `list_groups` order, for authorization
+        (AWS allows a user in ten groups, so no pagination)."""
+        rows = self._core.rows(_ALL_GROUPS, {"user_id": user_id})
+        return tuple(self._groups.from_row(row) for row in rows)
 
     def list_users(self, group_id: str, *, after: str | None = None,
                    limit: int = 100) -> Page[User]:

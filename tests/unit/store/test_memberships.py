@@ -33,6 +33,9 @@ def test_add_list_count_remove(store: SqlStore, account: str) -> None:
         assert first.items[0] == users[1]
         assert [g.name for g in tx.memberships.list_groups(users[0].id).items] == [
             "admins", "Ops"]
+        assert tx.memberships.all_groups(users[0].id) == tx.memberships.list_groups(
+            users[0].id).items == (groups[1], groups[0])
+        assert tx.memberships.all_groups(users[1].id) == (groups[0],)
     with store.transaction() as tx:
         assert tx.memberships.remove(groups[0].id, users[0].id)
         assert not tx.memberships.remove(groups[0].id, users[0].id)
