@@ -1,0 +1,107 @@
+"""The cost of one signed request inside iamd, without HTTP: QueryEndpoint.handle in a loop.
+
+    python bench/inprocess.py [--operation GetUser|GetCallerIdentity] [--requests 2000]
+                              [--database postgresql://...] [--profile [N]]
+
+Builds a runtime as `iamd serve` does (a fresh SQLite data directory, or the
+PostgreSQL URL given: give an empty database or schema), creates the user
+bench/http.py reads, signs one request with the admin's key and calls the
+endpoint's handler `--requests` times in one thread, after a warm-up. Every
+answer must be a 200. It prints the requests per second and the time per
+request; with `--profile` it runs the loop under cProfile and prints the N
+most expensive functions (cumulative, then own time) first.
+
+This is the part of bench/http.py's figures that iamd's own code decides
+(authentication, authorization, the store, the protocol), free of the HTTP
+server, the thread pool and the load generator: use it to see where a
+request's time goes and to compare two versions back to back.
+"""
+
+# ruff: noqa: E402
+# As in bench/http.py: this folder must not shadow the standard library's `http`.
+import os
+import sys
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+
+import argparse
+import cProfile
+import pstats
+import tempfile
+import time
+from urllib.parse import urlencode
+
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from iamd.api.app import QueryEndpoint
+from iamd.cli.serve_command import build_runtime, config_from
+
+HOST = "127.0.0.1:8000"
+USER = "bench-user"
+OPERATIONS: dict[str, tuple[str, dict[str, str]]] = {
+    "GetCallerIdentity": ("sts", {"Action": "GetCallerIdentity", "Version": "2011-06-15"}),
+    "GetUser": ("iam", {"Action": "GetUser", "Version": "2010-05-08", "UserName": USER}),
+}
+
+
+def signed(service: str, params: dict[str, str], key: str,
+           secret: str) -> tuple[dict[str, str], bytes]:
+    """Headers (lower-cased, as the endpoint receives them) and body of a boto3-signed POST."""
+    body = urlencode(params)
+    request = AWSRequest(method="POST", url=f"http://{HOST}/", data=body,
+                         headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+    SigV4Auth(Credentials(key, secret), service, "us-east-1").add_auth(request)
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    headers.update({"host": HOST, "content-length": str(len(body))})
+    return headers, body.encode()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--operation", choices=sorted(OPERATIONS), default="GetUser")
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--database", default=None, help="PostgreSQL URL (else SQLite)")
+    parser.add_argument("--profile", type=int, nargs="?", const=40, default=0,
+                        help="run under cProfile and print the N costliest functions")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="iamd-inprocess-") as tmp:
+        runtime, credentials = build_runtime(config_from(tmp, args.database, False, None))
+        if credentials is None:
+            parser.error("the database already has an account: give an empty one")
+        endpoint = QueryEndpoint(runtime)
+        key, secret = credentials.access_key_id, credentials.secret_access_key
+
+        def call(headers: dict[str, str], body: bytes) -> None:
+            response = endpoint.handle("POST", "/", "", headers, body, "127.0.0.1", False)
+            if response.status_code != 200:
+                raise SystemExit(f"{response.status_code}: {bytes(response.body)[:500]!r}")
+
+        call(*signed("iam", {"Action": "CreateUser", "Version": "2010-05-08", "UserName": USER},
+                     key, secret))
+        headers, body = signed(*OPERATIONS[args.operation], key, secret)
+        for _ in range(50):
+            call(headers, body)
+        profiler = cProfile.Profile() if args.profile else None
+        if profiler is not None:
+            profiler.enable()
+        started = time.perf_counter()
+        for _ in range(args.requests):
+            call(headers, body)
+        elapsed = time.perf_counter() - started
+        if profiler is not None:
+            profiler.disable()
+            stats = pstats.Stats(profiler)
+            stats.sort_stats("cumulative").print_stats(args.profile)
+            stats.sort_stats("tottime").print_stats(args.profile)
+        runtime.store.close()
+    print(f"{args.operation} in-process: {args.requests / elapsed:.0f}/s, "
+          f"{elapsed / args.requests * 1000:.3f} ms per request "
+          f"(load average {os.getloadavg()[0]:.2f}{', under cProfile' if profiler else ''})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
