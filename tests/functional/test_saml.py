@@ -209,6 +209,14 @@ def test_saml_assertion_buys_credentials_that_work(
     identity = iamd_server.client("sts", credentials["AccessKeyId"], credentials["SecretAccessKey"],
                                   credentials["SessionToken"]).get_caller_identity()
     assert identity["Arn"] == assumed
+    # The session carries its provider as aws:FederatedProvider.
+    iam.put_role_policy(RoleName=role_name, PolicyName="read", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "iam:GetRole", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:FederatedProvider": provider}}}]}))
+    session_iam = iamd_server.client("iam", credentials["AccessKeyId"],
+                                     credentials["SecretAccessKey"], credentials["SessionToken"])
+    assert session_iam.get_role(RoleName=role_name)["Role"]["Arn"] == role_arn
 
 
 def test_saml_refusals(iamd_server: IamdServer, iam: Any, unique: Any) -> None:

@@ -214,9 +214,14 @@ def test_web_identity_token_buys_credentials_that_work(
     role_name = unique("WebApp")
     role_arn = web_identity_role(iam, role_name, provider, {"StringEquals": {
         f"{issuer.host_path}:aud": AWS_AUDIENCE, f"{issuer.host_path}:sub": "user-1"}})
+    # The session knows which provider it came through (aws:FederatedProvider).
+    elsewhere = provider.rsplit("/", 1)[0] + "/elsewhere.example.com"
     iam.put_role_policy(RoleName=role_name, PolicyName="read", PolicyDocument=json.dumps({
         "Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Action": "iam:GetRole", "Resource": "*"}]}))
+            {"Effect": "Allow", "Action": "iam:GetRole", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:FederatedProvider": provider}}},
+            {"Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:FederatedProvider": elsewhere}}}]}))
 
     answer = unsigned_sts(iamd_server).assume_role_with_web_identity(
         RoleArn=role_arn, RoleSessionName="app-session", WebIdentityToken=issuer.token(),
@@ -236,9 +241,11 @@ def test_web_identity_token_buys_credentials_that_work(
                "session_token": credentials["SessionToken"]}
     assert iamd_server.client("sts", **session).get_caller_identity()["Arn"] == assumed
     iamd_server.client("iam", **session).get_role(RoleName=role_name)
-    with pytest.raises(ClientError) as exc:
-        iamd_server.client("iam", **session).list_users()
-    assert error(exc)[0] == "AccessDenied"
+    for refused in (iamd_server.client("iam", **session).list_users,
+                    iamd_server.client("iam", **session).list_roles):
+        with pytest.raises(ClientError) as exc:
+            refused()
+        assert error(exc)[0] == "AccessDenied"
     assert "LastUsedDate" in iam.get_role(RoleName=role_name)["Role"]["RoleLastUsed"]
 
 

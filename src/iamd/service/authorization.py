@@ -111,6 +111,8 @@ def request_context(ctx: OperationContext, spec: OperationSpec, params: Params,
             values["aws:TokenIssueTime"] = caller.session.issued.strftime("%Y-%m-%dT%H:%M:%SZ")
         if caller.session.source_identity:
             values["aws:SourceIdentity"] = caller.session.source_identity
+        if caller.session.federated_provider:
+            values["aws:FederatedProvider"] = caller.session.federated_provider
     for key, value in principal_tags.items():
         values[f"aws:PrincipalTag/{key}"] = value
 

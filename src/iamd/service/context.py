@@ -41,6 +41,7 @@ class Session:
     issued: datetime | None = None
     expires: datetime | None = None
     chained: bool = False
+    federated_provider: str | None = None  # aws:FederatedProvider of a federated role session
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,8 @@ def _resolve_session(runtime: Runtime, access_key_id: str, token: str | None,
                       transitive_tag_keys=tuple(claims.transitive_tag_keys),
                       source_identity=claims.source_identity,
                       mfa_authenticated=claims.mfa_authenticated, issued=claims.issued_at,
-                      expires=claims.expires_at, chained=claims.chained)
+                      expires=claims.expires_at, chained=claims.chained,
+                      federated_provider=claims.federated_provider)
     with runtime.store.transaction(read_only=True) as tx:
         if claims.kind == ASSUMED_ROLE:
             role = tx.roles.get(claims.principal_id)

@@ -319,7 +319,7 @@ def assume_role_with_saml(ctx: OperationContext, params: Params) -> dict[str, An
     session = FederatedSession(
         role=role, session_name=session_name, duration=session_duration(params, role, ceiling),
         policies=session_policies(ctx, params, role.account_id), tags=tags,
-        transitive_tag_keys=transitive, source_identity=source_identity)
+        transitive_tag_keys=transitive, source_identity=source_identity, provider_arn=provider.arn)
     result = issue(ctx, session)
     result.update({"Subject": subject, "SubjectType": subject_type, "Issuer": issuer,
                    "Audience": audience, "NameQualifier": qualifier})

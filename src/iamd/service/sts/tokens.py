@@ -53,6 +53,7 @@ class SessionClaims:
     source_identity: str | None = None
     mfa_authenticated: bool = False
     chained: bool = False
+    federated_provider: str | None = None  # the OIDC or SAML provider's ARN
     root: bool = False  # GetSessionToken called by the root user
 
     @property

@@ -90,6 +90,7 @@ class FederatedSession:
     tags: dict[str, str] = field(default_factory=dict)
     transitive_tag_keys: list[str] = field(default_factory=list)
     source_identity: str | None = None
+    provider_arn: str | None = None  # becomes aws:FederatedProvider in the session
 
 
 def role_account(role_arn: str) -> str:
@@ -153,7 +154,8 @@ def issue(ctx: OperationContext, session: FederatedSession) -> dict[str, Any]:
         arn=arn, user_id=f"{role.id}:{session.session_name}", principal_id=role.id,
         issued=now.isoformat(), expires=(now + timedelta(seconds=session.duration)).isoformat(),
         session_name=session.session_name, policies=session.policies, tags=session.tags,
-        transitive_tag_keys=session.transitive_tag_keys, source_identity=session.source_identity)
+        transitive_tag_keys=session.transitive_tag_keys, source_identity=session.source_identity,
+        federated_provider=session.provider_arn)
     percent = _check_packed(claims)
     # The call's own transaction is read-only (see the module's docstring).
     with ctx.runtime.store.transaction() as tx:
@@ -366,7 +368,7 @@ def assume_role_with_web_identity(ctx: OperationContext, params: Params) -> dict
     session = FederatedSession(
         role=role, session_name=session_name, duration=session_duration(params, role),
         policies=session_policies(ctx, params, role.account_id), tags=tags,
-        transitive_tag_keys=transitive, source_identity=source_identity)
+        transitive_tag_keys=transitive, source_identity=source_identity, provider_arn=provider.arn)
     result = issue(ctx, session)
     result.update({"SubjectFromWebIdentityToken": subject, "Provider": provider.arn,
                    "Audience": audience})
