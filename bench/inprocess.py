@@ -5,29 +5,23 @@
 
 Builds a runtime as `iamd serve` does (a fresh SQLite data directory, or the
 PostgreSQL URL given: give an empty database or schema), creates the user
-bench/http.py reads, signs one request with the admin's key and calls the
+bench/http_throughput.py reads, signs one request with the admin's key and calls the
 endpoint's handler `--requests` times in one thread, after a warm-up. Every
 answer must be a 200. It prints the requests per second and the time per
 request; with `--profile` it runs the loop under cProfile and prints the N
 most expensive functions (cumulative, then own time) first.
 
-This is the part of bench/http.py's figures that iamd's own code decides
+This is the part of bench/http_throughput.py's figures that iamd's own code decides
 (authentication, authorization, the store, the protocol), free of the HTTP
 server, the thread pool and the load generator: use it to see where a
 request's time goes and to compare two versions back to back.
 """
 
-# ruff: noqa: E402
-# As in bench/http.py: this folder must not shadow the standard library's `http`.
-import os
-import sys
-
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
-
 import argparse
 import cProfile
+import os
 import pstats
+import sys
 import tempfile
 import time
 from urllib.parse import urlencode

@@ -1,6 +1,6 @@
 """Signed requests per second over HTTP: iamd (1 and 2 workers) against moto's server.
 
-    python bench/http.py [--duration 10] [--warmup 2] [--processes 2] [--threads 4]
+    python bench/http_throughput.py [--duration 10] [--warmup 2] [--processes 2] [--threads 4]
                          [--targets iamd1,iamd2,moto] [--database postgresql://...]
 
 Two operations, each a real SigV4-signed Query request as boto3 sends it:
@@ -53,22 +53,14 @@ The last lines are one per operation:
 where ratioN is iamdN's requests per second divided by moto's.
 """
 
-# ruff: noqa: E402
-# Run as a script, this file's folder comes first on sys.path, where this very file
-# would shadow the standard library's `http` package for everything imported after
-# it (urllib, botocore, the servers started from here): drop the folder first.
-import os
-import sys
-
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
-
 import argparse
 import contextlib
 import multiprocessing
+import os
 import resource
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
