@@ -49,7 +49,7 @@ def compile_statement(statement: Statement, ref: StatementRef, version: str | No
     not_principal = (PrincipalMatcher.compile(statement.not_principal)
                      if statement.not_principal is not None else None)
     conditions = tuple(_conditions(statement, variables))
-    applies = _applies(resource, not_principal, conditions)
+    applies = _applies(resource, _plain_resources(statement, variables), not_principal, conditions)
     principal = (PrincipalMatcher.compile(statement.principal)
                  if statement.principal is not None else None)
     return CompiledStatement(ref, statement.effect == "Allow", services, action_applies,
@@ -98,6 +98,16 @@ def _resource_test(statement: Statement, variables: bool) -> ResourceTest | None
     return test
 
 
+def _plain_resources(statement: Statement, variables: bool) -> Matcher | None:
+    """The resource matcher of a statement whose Resource holds no policy
+    variable: it needs only the resource, not the request context."""
+    if statement.resource is None:
+        return None
+    if variables and any(parse_template(p) is not None for p in statement.resource):
+        return None
+    return compile_globs(statement.resource)
+
+
 def _conditions(statement: Statement, variables: bool) -> Iterable[Condition]:
     for op_text, key, values in statement.conditions:
         op = parse_operator(op_text)
@@ -107,8 +117,19 @@ def _conditions(statement: Statement, variables: bool) -> Iterable[Condition]:
         yield compile_condition(op, key, values, variables)
 
 
-def _applies(resource: ResourceTest | None, not_principal: PrincipalMatcher | None,
+def _applies(resource: ResourceTest | None, plain: Matcher | None,
+             not_principal: PrincipalMatcher | None,
              conditions: tuple[Condition, ...]) -> Callable[[Request], bool]:
+    if not_principal is None and len(conditions) <= 2 and plain is not None:
+        # The commonest shapes of all: one call fewer per statement tried.
+        if not conditions:
+            return lambda request: plain(request.resource)
+        if len(conditions) == 1:
+            (one,) = conditions
+            return lambda request: plain(request.resource) and one(request.context)
+        cond_a, cond_b = conditions
+        return lambda request: (plain(request.resource) and cond_a(request.context)
+                                and cond_b(request.context))
     if not_principal is None and len(conditions) <= 2 and resource is not None:
         # Specialised forms of the common shapes: fewer calls per request.
         if not conditions:
