@@ -12,7 +12,6 @@ feature as it found it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -82,47 +81,6 @@ def test_summaries_and_role_templates(iam: Any) -> None:
     assert (code, status) == ("InvalidInput", 400)
     assert failure(lambda: iam.get_role_template_version(TemplateArn=TEMPLATE))[::2] == ("NoSuchEntity", 404)
     assert failure(lambda: iam.acquire_role(TemplateArn=TEMPLATE))[::2] == ("NoSuchEntity", 404)
-
-
-def test_outbound_web_identity_federation(iamd_server: Any, iam: Any, sts: Any) -> None:
-    account = sts.get_caller_identity()["Account"]
-    was_enabled = True
-    try:
-        iam.get_outbound_web_identity_federation_info()
-    except ClientError:
-        was_enabled = False
-    if was_enabled:
-        iam.disable_outbound_web_identity_federation()
-    try:
-        off = ("FeatureDisabled", f"Outbound identity federation is disabled for account {account}", 404)
-        assert failure(lambda: iam.get_outbound_web_identity_federation_info()) == off
-        assert failure(lambda: iam.disable_outbound_web_identity_federation()) == off
-        token = failure(lambda: sts.get_web_identity_token(
-            Audience=["https://api.example.com"], SigningAlgorithm="RS256"))
-        assert token == ("OutboundWebIdentityFederationDisabledException",
-                         "OutboundWebIdentityFederation is disabled.", 403)
-
-        # iamd serves the issuer itself, under its public URL (here the
-        # server's own address) and a uuid unique to the account.
-        issuer = iam.enable_outbound_web_identity_federation()["IssuerIdentifier"]
-        assert re.fullmatch(re.escape(iamd_server.endpoint) + r"/outbound/[0-9a-f-]{36}", issuer)
-        info = iam.get_outbound_web_identity_federation_info()
-        assert (info["IssuerIdentifier"], info["JwtVendingEnabled"]) == (issuer, True)
-        assert failure(lambda: iam.enable_outbound_web_identity_federation())[::2] == ("FeatureEnabled", 409)
-
-        # The issuer is the account's: it stays the same across off and on.
-        iam.disable_outbound_web_identity_federation()
-        assert iam.enable_outbound_web_identity_federation()["IssuerIdentifier"] == issuer
-    finally:
-        try:
-            iam.get_outbound_web_identity_federation_info()
-            now_enabled = True
-        except ClientError:
-            now_enabled = False
-        if now_enabled and not was_enabled:
-            iam.disable_outbound_web_identity_federation()
-        elif was_enabled and not now_enabled:
-            iam.enable_outbound_web_identity_federation()
 
 
 def test_account_properties(iam: Any, unique: Any) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 import urllib.error
 import urllib.request
@@ -167,6 +168,29 @@ def test_tampered_token_is_refused(sts: Any, issuer: str) -> None:
     forged = base64.urlsafe_b64encode(json.dumps(forged_claims).encode()).decode().rstrip("=")
     with pytest.raises(Exception, match="signature"):
         verified(f"{header}.{forged}.{signature}", issuer)
+
+
+def test_enable_disable_and_info(iamd_server: Any, iam: Any, sts: Any, issuer: str) -> None:
+    # iamd serves the issuer itself, under its public URL (here the server's
+    # own address) and a uuid unique to the account.
+    assert re.fullmatch(re.escape(iamd_server.endpoint) + r"/outbound/[0-9a-f-]{36}", issuer)
+    info = iam.get_outbound_web_identity_federation_info()
+    assert (info["IssuerIdentifier"], info["JwtVendingEnabled"]) == (issuer, True)
+    assert failure(iam.enable_outbound_web_identity_federation) == ("FeatureEnabled", 409)
+    iam.disable_outbound_web_identity_federation()
+    account = sts.get_caller_identity()["Account"]
+    for call in (iam.get_outbound_web_identity_federation_info,
+                 iam.disable_outbound_web_identity_federation):
+        with pytest.raises(ClientError) as exc:
+            call()
+        assert exc.value.response["Error"] == {
+            "Type": "Sender", "Code": "FeatureDisabled",
+            "Message": f"Outbound identity federation is disabled for account {account}"}
+    with pytest.raises(ClientError) as exc:
+        sts.get_web_identity_token(Audience=[AUDIENCE], SigningAlgorithm="RS256")
+    assert exc.value.response["Error"]["Message"] == "OutboundWebIdentityFederation is disabled."
+    # The issuer is the account's: the same when the feature is on again.
+    assert iam.enable_outbound_web_identity_federation()["IssuerIdentifier"] == issuer
 
 
 def test_disabled_federation_has_no_tokens_and_no_documents(iam: Any, sts: Any, issuer: str) -> None:
