@@ -44,3 +44,16 @@ def test_dev_mode_root_and_reset(tmp_path: Path) -> None:
 def test_reset_does_not_exist_outside_dev_mode(iamd_server: IamdServer) -> None:
     assert post(f"{iamd_server.endpoint}/_iamd/reset") == 404
     assert iamd_server.client("iam").get_user()["User"]["UserName"] == "admin"
+
+
+def test_reset_keeps_the_admin_key_across_restarts_and_workers(tmp_path: Path) -> None:
+    """The admin key in admin-credentials.csv is the one a reset restores, also in a
+    restarted server or a second worker, which did not create it themselves."""
+    data_dir = tmp_path / "dev"
+    with IamdServer.start(data_dir, dev=True) as first:
+        key_id = first.access_key_id
+    with IamdServer.start(data_dir, dev=True, workers=2) as again:
+        assert again.access_key_id == key_id
+        for _ in range(4):  # whichever worker answers the reset
+            assert post(f"{again.endpoint}/_iamd/reset") == 200
+            assert again.client("iam").get_user()["User"]["UserName"] == "admin"

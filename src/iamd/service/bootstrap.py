@@ -149,15 +149,34 @@ def add_account(runtime: Runtime, name: str = "", email: str | None = None,
                             credentials.access_key_id, credentials.secret_access_key, path)
 
 
+def _admin_key(runtime: Runtime) -> AdminCredentials | None:
+    if runtime.initial_admin is not None:
+        return runtime.initial_admin
+    path = runtime.data_dir / CREDENTIALS_FILE
+    try:
+        with path.open(newline="") as handle:
+            row = next(csv.DictReader(handle))
+    except (OSError, StopIteration, csv.Error):
+        return None
+    key_id, secret = row.get("Access key ID"), row.get("Secret access key")
+    if not key_id or not secret:
+        return None
+    return AdminCredentials(runtime.default_account_id, row.get("User name") or ADMIN_USER,
+                            key_id, secret, path)
+
+
 def reset_store(runtime: Runtime) -> None:
     """Dev mode: back to the freshly started state (same account and admin key)."""
     from iamd.service.sts.tokens import ensure_token_keys
     from iamd.store.maintenance import wipe
 
+    # The admin key the user holds: this process's, or (a restarted server, a
+    # second worker) the one the credentials file was written with.
+    key = _admin_key(runtime)
     wipe(runtime.store)  # type: ignore[arg-type]  # dev mode runs on the SQL store
     runtime.permission_cache.clear()
     ensure_token_keys(runtime)
-    credentials = runtime.initial_admin
+    credentials = key
     create_account(runtime, runtime.default_account_id,
                    access_key_id=credentials.access_key_id if credentials else None,
                    secret_access_key=credentials.secret_access_key if credentials else None)
