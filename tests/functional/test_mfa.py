@@ -314,3 +314,23 @@ def test_role_that_requires_mfa(iamd_server: IamdServer, iam: Any, unique: Any) 
         sts.assume_role(RoleArn=role_arn, RoleSessionName="again", SerialNumber=serial,
                         TokenCode=token.code(1))
     assert error(exc) == ("AccessDenied", BAD_CODE, 403)
+
+    # The other way AWS's CLI users take: an MFA session token first, then the
+    # role without a code. The trust sees the MFA, and so does the role session.
+    second, second_key, second_secret = user_with_keys(iam, unique("mfa-session-first"), {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role_arn}]})
+    serial, token = enabled_device(iam, second.rsplit("/", 1)[1], unique("session-first"))
+    sts = iamd_server.client("sts", second_key, second_secret)
+    with_mfa = sts.get_session_token(SerialNumber=serial, TokenCode=token.code(1),
+                                     DurationSeconds=900)["Credentials"]
+    via_session = session_client(iamd_server, "sts", with_mfa).assume_role(
+        RoleArn=role_arn, RoleSessionName="via-session")
+    role_session = session_client(iamd_server, "iam", via_session["Credentials"])
+    role_session.list_users()
+    role_session.get_user(UserName=user)  # aws:MultiFactorAuthAge from the code: seconds
+    plain = sts.get_session_token(DurationSeconds=900)["Credentials"]
+    with pytest.raises(ClientError) as exc:
+        session_client(iamd_server, "sts", plain).assume_role(
+            RoleArn=role_arn, RoleSessionName="no-mfa-session")
+    assert error(exc)[0] == "AccessDenied"

@@ -104,8 +104,9 @@ def request_context(ctx: OperationContext, spec: OperationSpec, params: Params,
     if caller.session is not None:
         principal_tags.update(caller.session.tags)
         values["aws:MultiFactorAuthPresent"] = "true" if caller.session.mfa_authenticated else "false"
-        if caller.session.mfa_authenticated and caller.session.issued is not None:
-            age = int((info.now - caller.session.issued).total_seconds())
+        mfa_time = caller.session.mfa_time or caller.session.issued
+        if caller.session.mfa_authenticated and mfa_time is not None:
+            age = int((info.now - mfa_time).total_seconds())
             values["aws:MultiFactorAuthAge"] = str(max(age, 0))
         if caller.session.issued is not None:
             values["aws:TokenIssueTime"] = caller.session.issued.strftime("%Y-%m-%dT%H:%M:%SZ")

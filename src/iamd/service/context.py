@@ -39,6 +39,7 @@ class Session:
     source_identity: str | None = None
     mfa_authenticated: bool = False
     issued: datetime | None = None
+    mfa_time: datetime | None = None  # when MFA was checked, when earlier than `issued`
     expires: datetime | None = None
     chained: bool = False
     federated_provider: str | None = None  # aws:FederatedProvider of a federated role session

@@ -66,6 +66,8 @@ def _resolve_session(runtime: Runtime, access_key_id: str, token: str | None,
                       transitive_tag_keys=tuple(claims.transitive_tag_keys),
                       source_identity=claims.source_identity,
                       mfa_authenticated=claims.mfa_authenticated, issued=claims.issued_at,
+                      mfa_time=(datetime.fromisoformat(claims.mfa_time)
+                                if claims.mfa_time else None),
                       expires=claims.expires_at, chained=claims.chained,
                       federated_provider=claims.federated_provider)
     with runtime.store.transaction(read_only=True) as tx:

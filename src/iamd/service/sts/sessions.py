@@ -159,9 +159,17 @@ def assume_role(ctx: OperationContext, params: Params) -> dict[str, Any]:
         context.put("sts:TransitiveTagKeys", list(params["TransitiveTagKeys"]))
     mfa_authenticated = verify_session_mfa(ctx, params.get("SerialNumber"),
                                            params.get("TokenCode"))
+    mfa_time: str | None = None
     if mfa_authenticated:
         context.put("aws:MultiFactorAuthPresent", "true")
         context.put("aws:MultiFactorAuthAge", "0")
+    elif caller.session is not None and caller.session.mfa_authenticated:
+        # Credentials from an MFA-authenticated session (GetSessionToken with a
+        # code, then AssumeRole): the role session is MFA-authenticated too, and
+        # aws:MultiFactorAuthAge keeps counting from the original check.
+        mfa_authenticated = True
+        first = caller.session.mfa_time or caller.session.issued
+        mfa_time = _iso(first) if first is not None else None
     _trust_decision(ctx, "sts:AssumeRole", role, role_arn, context)
     if params.get("Tags"):
         _trust_decision(ctx, "sts:TagSession", role, role_arn, context)
@@ -183,7 +191,8 @@ def assume_role(ctx: OperationContext, params: Params) -> dict[str, Any]:
         account_id=role.account_id, kind=ASSUMED_ROLE, arn=arn, user_id=f"{role.id}:{session_name}",
         principal_id=role.id, issued=_iso(now), expires=_iso(now + timedelta(seconds=duration)),
         session_name=session_name, policies=policies, tags=tags, transitive_tag_keys=transitive,
-        source_identity=source_identity, mfa_authenticated=mfa_authenticated, chained=chained)
+        source_identity=source_identity, mfa_authenticated=mfa_authenticated, mfa_time=mfa_time,
+        chained=chained)
     percent = _check_packed(claims)
     ctx.tx.roles.record_last_used(role.id, now, ctx.info.region)
     result: dict[str, Any] = {

@@ -52,6 +52,7 @@ class SessionClaims:
     transitive_tag_keys: list[str] = field(default_factory=list)
     source_identity: str | None = None
     mfa_authenticated: bool = False
+    mfa_time: str | None = None  # ISO 8601: when the MFA code was checked, if not at issue
     chained: bool = False
     federated_provider: str | None = None  # the OIDC or SAML provider's ARN
     root: bool = False  # GetSessionToken called by the root user
