@@ -288,9 +288,17 @@ def test_adding_a_role_needs_pass_role(iamd_server: IamdServer, iam: Any, unique
                               f"on resource: {role_arn}")
     assert iam.get_instance_profile(InstanceProfileName=profile)["InstanceProfile"]["Roles"] == []
 
-    iam.put_user_policy(UserName=user, PolicyName="pass", PolicyDocument=json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "iam:PassRole", "Resource": role_arn}]}))
+    # PassRole here passes the role to EC2: a grant for another service does not do.
+    def grant_pass_role(service: str) -> None:
+        iam.put_user_policy(UserName=user, PolicyName="pass", PolicyDocument=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "iam:PassRole", "Resource": role_arn,
+                           "Condition": {"StringEquals": {"iam:PassedToService": service}}}]}))
+    grant_pass_role("lambda.amazonaws.com")
+    with pytest.raises(ClientError) as exc:
+        ops.add_role_to_instance_profile(InstanceProfileName=profile, RoleName=role)
+    assert error_of(exc)[0] == "AccessDenied"
+    grant_pass_role("ec2.amazonaws.com")
     ops.add_role_to_instance_profile(InstanceProfileName=profile, RoleName=role)
     # Creating profiles is another permission, checked on the profile's ARN.
     with pytest.raises(ClientError) as exc:

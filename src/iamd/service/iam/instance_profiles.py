@@ -151,7 +151,11 @@ def add_role_to_instance_profile(ctx: OperationContext, params: Params) -> None:
     refuse_protected_role(role)
     # "The caller of this operation must be granted the PassRole permission
     # on the IAM role" (IAM API reference, AddRoleToInstanceProfile).
-    authorize_extra(ctx, "iam:PassRole", role.arn)
+    # The role goes to EC2, for any of the account's instances: what the IAM
+    # User Guide's iam:AssociatedResourceArn note says a policy must allow here.
+    authorize_extra(ctx, "iam:PassRole", role.arn, {
+        "iam:PassedToService": "ec2.amazonaws.com",
+        "iam:AssociatedResourceArn": f"arn:{arns.PARTITION}:ec2:*:{ctx.account_id}:instance/*"})
     # The same role again counts against the quota too, as AWS answers.
     if ctx.tx.instance_profiles.count_roles(profile.id) >= MAX_ROLES_PER_PROFILE:
         raise LimitExceeded("Cannot exceed quota for InstanceSessionsPerInstanceProfile: "
