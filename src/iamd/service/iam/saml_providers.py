@@ -8,11 +8,15 @@ certificates, so a document without one is refused ("Could not parse
 metadata", InvalidInput). ValidUntil is the metadata's own `validUntil`, or
 a hundred years after creation when the document sets none.
 
-Encrypted assertions (AssertionEncryptionMode=Required, AddPrivateKey,
-RemovePrivateKey) need the service provider's private key kept per
-provider; iamd does not keep one yet and answers NotImplemented rather than
-accept a key it would ignore. GetSAMLProvider reports mode "Allowed" and no
-keys. SAMLProviderUUID is derived from the ARN and creation time, so it is
+Encrypted assertions: AddPrivateKey (an RSA private key in PEM) gives the
+provider a key to decrypt assertions with, RemovePrivateKey (a KeyId) takes
+one away, at most two at a time; AssertionEncryptionMode "Required" makes
+AssumeRoleWithSAML refuse plain assertions. The keys are kept sealed
+(iam/saml_keys.py) and never returned: GetSAMLProvider lists their KeyId and
+upload Timestamp only. Required needs a key to decrypt with, so it cannot be
+set, or the last key removed under it, without one; one request adds or
+removes a key, not both (rotate in two steps, as AWS asks).
+SAMLProviderUUID is derived from the ARN and creation time, so it is
 stable without a column of its own.
 """
 
@@ -35,10 +39,10 @@ from iamd.model.errors import (
     InvalidInput,
     LimitExceeded,
     NoSuchEntity,
-    NotImplementedOperation,
 )
 from iamd.service import arns
 from iamd.service.context import OperationContext
+from iamd.service.iam import saml_keys
 from iamd.service.iam.common import add_tags, remove_tags, tag_shape, tags_from, tags_result
 from iamd.service.registry import Params, operation
 from iamd.store.errors import Conflict
@@ -139,11 +143,34 @@ def _valid_until(metadata: SamlMetadata, created: datetime) -> datetime:
         return created + timedelta(days=365 * DEFAULT_VALIDITY + 24)
 
 
-def _refuse_encryption(params: Params) -> None:
-    if params.get("AddPrivateKey") or params.get("RemovePrivateKey") or \
-            params.get("AssertionEncryptionMode") == "Required":
-        raise NotImplementedOperation("iamd does not support encrypted SAML assertions: it keeps "
-                                      "no private keys for SAML providers.")
+def _encryption_update(ctx: OperationContext, params: Params, arn: str,
+                       current: saml_keys.EncryptionSettings) -> saml_keys.EncryptionSettings:
+    """The provider's keys and mode after the request's AddPrivateKey, RemovePrivateKey, mode."""
+    added, removed = params.get("AddPrivateKey"), params.get("RemovePrivateKey")
+    if added and removed:
+        raise InvalidInput("AddPrivateKey and RemovePrivateKey cannot be used in the same "
+                           "request: add the new key, then remove the old one.")
+    mode = params.get("AssertionEncryptionMode") or current.mode
+    keys = list(current.keys)
+    if added:
+        key = saml_keys.parse_private_key(str(added))
+        identifier = saml_keys.key_id(key)
+        if any(k.key_id == identifier for k in keys):
+            raise EntityAlreadyExists(f"Private key {identifier} already exists for the SAML "
+                                      "provider.")
+        if len(keys) >= saml_keys.MAX_KEYS:
+            raise LimitExceeded("Cannot exceed quota for PrivateKeysPerSAMLProvider: "
+                                f"{saml_keys.MAX_KEYS}")
+        keys.append(saml_keys.seal(ctx.runtime, arn, key, ctx.info.now))
+    if removed:
+        remaining = [k for k in keys if k.key_id != removed]
+        if len(remaining) == len(keys):
+            raise NoSuchEntity(f"Private key {removed} not found for SAML provider {arn}.")
+        keys = remaining
+    if mode == saml_keys.REQUIRED and not keys:
+        raise InvalidInput("AssertionEncryptionMode Required needs a private key to decrypt "
+                           "assertions with: add one with AddPrivateKey.")
+    return saml_keys.EncryptionSettings(mode, tuple(keys))
 
 
 # --- authorization ------------------------------------------------------------
@@ -173,19 +200,21 @@ def _resource_tags(ctx: OperationContext, params: Params) -> Mapping[str, str | 
 @operation("iam", "CreateSAMLProvider", resource=_created_arn)
 def create_saml_provider(ctx: OperationContext, params: Params) -> dict[str, Any]:
     name, document = params["Name"], params["SAMLMetadataDocument"]
-    _refuse_encryption(params)
     tags = tags_from(params)
     metadata = read_metadata(document)
+    arn = provider_arn(ctx.account_id, name)
+    encryption = _encryption_update(ctx, params, arn, saml_keys.NONE)
     if ctx.tx.saml_providers.count(ctx.account_id) >= MAX_PROVIDERS:
         raise LimitExceeded(f"Cannot exceed quota for SAMLProvidersPerAccount: {MAX_PROVIDERS}")
     now = ctx.info.now
-    provider = SamlProvider(arn=provider_arn(ctx.account_id, name), account_id=ctx.account_id,
+    provider = SamlProvider(arn=arn, account_id=ctx.account_id,
                             name=name, metadata_document=document,
                             valid_until=_valid_until(metadata, now), created=now)
     try:
         ctx.tx.saml_providers.insert(provider)
     except Conflict:
         raise EntityAlreadyExists(f"SAMLProvider {name} already exists.") from None
+    saml_keys.save(ctx.tx, provider.arn, encryption)
     if tags:
         ctx.tx.tags.replace(KIND, provider.arn, tags)
     result: dict[str, Any] = {"SAMLProviderArn": provider.arn}
@@ -197,11 +226,13 @@ def create_saml_provider(ctx: OperationContext, params: Params) -> dict[str, Any
 @operation("iam", "GetSAMLProvider", read_only=True, resource=_given_arn, context=_resource_tags)
 def get_saml_provider(ctx: OperationContext, params: Params) -> dict[str, Any]:
     provider = provider_or_fail(ctx, params["SAMLProviderArn"])
+    encryption = saml_keys.load(ctx.tx, provider.arn)
     result: dict[str, Any] = {
         "SAMLProviderUUID": provider_uuid(provider),
         "SAMLMetadataDocument": provider.metadata_document, "CreateDate": provider.created,
         "Tags": [tag_shape(t) for t in ctx.tx.tags.list(KIND, provider.arn)],
-        "AssertionEncryptionMode": "Allowed", "PrivateKeyList": []}
+        "AssertionEncryptionMode": encryption.mode,
+        "PrivateKeyList": [{"KeyId": k.key_id, "Timestamp": k.created} for k in encryption.keys]}
     if provider.valid_until is not None:
         result["ValidUntil"] = provider.valid_until
     return result
@@ -220,16 +251,20 @@ def list_saml_providers(ctx: OperationContext, params: Params) -> dict[str, Any]
 
 @operation("iam", "UpdateSAMLProvider", resource=_given_arn, context=_resource_tags)
 def update_saml_provider(ctx: OperationContext, params: Params) -> dict[str, Any]:
-    _refuse_encryption(params)
     document = params.get("SAMLMetadataDocument")
-    if document is None and params.get("AssertionEncryptionMode") is None:
+    if document is None and not any(params.get(p) for p in (
+            "AssertionEncryptionMode", "AddPrivateKey", "RemovePrivateKey")):
         raise InvalidInput("No updates are defined for the SAML provider.")
     metadata = read_metadata(document) if document is not None else None
     provider = provider_or_fail(ctx, params["SAMLProviderArn"], for_update=True)
+    current = saml_keys.load(ctx.tx, provider.arn)
+    encryption = _encryption_update(ctx, params, provider.arn, current)
     if document is not None and metadata is not None:
         ctx.tx.saml_providers.update(replace(
             provider, metadata_document=document,
             valid_until=_valid_until(metadata, provider.created)))
+    if encryption != current:
+        saml_keys.save(ctx.tx, provider.arn, encryption)
     return {"SAMLProviderArn": provider.arn}
 
 
@@ -237,6 +272,7 @@ def update_saml_provider(ctx: OperationContext, params: Params) -> dict[str, Any
 def delete_saml_provider(ctx: OperationContext, params: Params) -> None:
     provider = provider_or_fail(ctx, params["SAMLProviderArn"], for_update=True)
     ctx.tx.saml_providers.delete(provider.arn)
+    saml_keys.save(ctx.tx, provider.arn, saml_keys.NONE)  # its sealed keys go with it
 
 
 @operation("iam", "TagSAMLProvider", resource=_given_arn, context=_resource_tags)

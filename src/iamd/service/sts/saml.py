@@ -21,8 +21,18 @@ sts:SetSourceIdentity from the trust policy too.
 
 The certificates' own validity dates are not checked, as AWS does not; the
 session lasts DurationSeconds or until the assertion's SessionNotOnOrAfter,
-whichever comes first. Encrypted assertions are not supported (no private
-key is kept for a provider).
+whichever comes first.
+
+An assertion may come encrypted (saml:EncryptedAssertion, XML Encryption;
+sts/saml_encryption.py), for one of the provider's private keys
+(iam/saml_keys.py). A signature on the Response covers the encrypted form:
+it is verified first and the assertion decrypted inside the verified
+Response. Otherwise the decrypted Assertion takes the EncryptedAssertion's
+place and the signature is looked for again, now on the Assertion. Either
+way the checks above then run unchanged. A Response carrying an
+EncryptedAssertion must carry nothing else (no second, plain assertion
+beside it); a provider in AssertionEncryptionMode "Required" refuses plain
+assertions.
 """
 
 from __future__ import annotations
@@ -45,8 +55,10 @@ from iamd.model.entities import SamlProvider
 from iamd.model.errors import AccessDenied, InvalidIdentityToken, InvalidParameterValue
 from iamd.service import arns
 from iamd.service.context import OperationContext
+from iamd.service.iam import saml_keys
 from iamd.service.iam.saml_providers import SamlMetadata, read_metadata, safe_parser
 from iamd.service.registry import Params, operation
+from iamd.service.sts.saml_encryption import DecryptionFailed, decrypt_assertion
 from iamd.service.sts.sessions import _role_from_arn
 from iamd.service.sts.web_identity import (
     ExpiredTokenException,
@@ -143,6 +155,41 @@ def _verified_element(document: bytes, metadata: SamlMetadata) -> Any:
             continue
         return result.signed_xml
     raise _invalid("Response signature invalid")
+
+
+NOT_ENCRYPTED = ("The SAML provider requires encrypted assertions, but the SAML response's "
+                 "assertion is not encrypted.")
+
+
+def _decrypt_in(element: Any, keys: list[Any]) -> None:
+    """Replace `element`'s one EncryptedAssertion child by the Assertion inside it."""
+    encrypted = element.findall(f"{{{SAML}}}EncryptedAssertion")
+    if len(encrypted) != 1 or element.find(f"{{{SAML}}}Assertion") is not None:
+        raise _invalid("Invalid SAML response: a Response with an EncryptedAssertion must "
+                       "carry exactly one assertion.")
+    try:
+        assertion = decrypt_assertion(encrypted[0], keys, safe_parser())
+    except DecryptionFailed as failure:
+        raise _invalid(str(failure)) from None
+    assertion.tail = encrypted[0].tail
+    element.replace(encrypted[0], assertion)
+
+
+def _verified_decrypted(ctx: OperationContext, provider: SamlProvider,
+                        encryption: saml_keys.EncryptionSettings, document: bytes,
+                        response: Any, metadata: SamlMetadata) -> Any:
+    """The signed element of a Response with an EncryptedAssertion, decrypted."""
+    keys: list[Any] = saml_keys.private_keys(ctx.runtime, provider.arn, encryption)
+    try:  # a signature on the Response, over the encrypted assertion
+        signed = _verified_element(document, metadata)
+    except InvalidIdentityToken:
+        signed = None
+    if signed is not None and signed.tag == f"{{{SAMLP}}}Response":
+        _decrypt_in(signed, keys)
+        return signed
+    # Else the signature is the Assertion's, inside the encryption.
+    _decrypt_in(response, keys)
+    return _verified_element(etree.tostring(response), metadata)
 
 
 def _assertion(signed: Any) -> Any:
@@ -248,14 +295,18 @@ def assume_role_with_saml(ctx: OperationContext, params: Params) -> dict[str, An
         raise _invalid("Invalid SAML response: not a base64-encoded XML document") from None
     if response.tag != f"{{{SAMLP}}}Response":
         raise _invalid("Invalid SAML response: not a SAML 2.0 Response")
-    if response.find(f"{{{SAML}}}EncryptedAssertion") is not None:
-        raise _invalid("iamd does not support encrypted SAML assertions.")
     status = response.find(f"{{{SAMLP}}}Status/{{{SAMLP}}}StatusCode")
     if status is None or status.get("Value") != SUCCESS:
         raise _invalid("The SAML response's status is not Success.")
 
     metadata = read_metadata(provider.metadata_document)
-    signed = _verified_element(document, metadata)
+    encryption = saml_keys.load(ctx.tx, provider.arn)
+    if response.find(f"{{{SAML}}}EncryptedAssertion") is not None:
+        signed = _verified_decrypted(ctx, provider, encryption, document, response, metadata)
+    elif encryption.mode == saml_keys.REQUIRED:
+        raise _invalid(NOT_ENCRYPTED)
+    else:
+        signed = _verified_element(document, metadata)
     assertion = _assertion(signed)
     issuer_element = assertion.find(f"{{{SAML}}}Issuer")
     issuer = "".join(issuer_element.itertext()).strip() if issuer_element is not None else ""
