@@ -10,15 +10,22 @@ terraform or the mirror the test skips and says why.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 
 from iamd.testing import IamdServer
 
@@ -119,6 +126,54 @@ def terraform_env(server: IamdServer, tmp_path: Path, mirror: Path, prefix: str)
     return env
 
 
+def self_signed(common_name: str) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=365))
+            .sign(key, hashes.SHA256()))
+    return cert, key
+
+
+def saml_metadata(entity_id: str, cert: x509.Certificate) -> str:
+    der = base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata"
+    xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="{entity_id}">
+  <md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+    <md:KeyDescriptor use="signing">
+      <ds:KeyInfo><ds:X509Data><ds:X509Certificate>{der}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>
+    </md:KeyDescriptor>
+    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
+        Location="{entity_id}/sso"/>
+  </md:IDPSSODescriptor>
+</md:EntityDescriptor>
+"""
+
+
+def credential_material(prefix: str) -> dict[str, str]:
+    """The keys, certificates and IdP metadata account_and_credentials.tf takes as variables."""
+    def pem(cert: x509.Certificate) -> str:
+        return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+    signing, _ = self_signed(f"{prefix}-contractor")
+    server, server_key = self_signed(f"{prefix}.example.com")
+    idp, _ = self_signed(f"{prefix}-idp.example.com")
+    ssh_key = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
+    return {
+        "ssh_public_key": ssh_key.public_bytes(serialization.Encoding.OpenSSH,
+                                               serialization.PublicFormat.OpenSSH).decode(),
+        "signing_certificate": pem(signing),
+        "server_certificate": pem(server),
+        "server_private_key": server_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption()).decode(),
+        "saml_metadata": saml_metadata(f"https://{prefix}-idp.example.com/saml", idp),
+    }
+
+
 def instance_profiles_supported(iam: Any, unique: Any) -> bool:
     name = unique("probe")
     try:
@@ -141,16 +196,140 @@ def missing(call: Any, **kwargs: Any) -> bool:
     return False
 
 
+@pytest.fixture
+def account_settings(iam: Any) -> Iterator[None]:
+    """The account's alias and password policy belong to the session's whole server:
+    whatever they were before the test, they are again after it."""
+    aliases = iam.list_account_aliases()["AccountAliases"]
+    try:
+        password_policy = iam.get_account_password_policy()["PasswordPolicy"]
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "NoSuchEntity":
+            raise
+        password_policy = None
+    yield
+    current = iam.list_account_aliases()["AccountAliases"]
+    if current != aliases:
+        for alias in current:
+            iam.delete_account_alias(AccountAlias=alias)
+        for alias in aliases:
+            iam.create_account_alias(AccountAlias=alias)
+    if password_policy is None:
+        if not missing(iam.get_account_password_policy):
+            iam.delete_account_password_policy()
+    else:
+        iam.update_account_password_policy(**{
+            key: value for key, value in password_policy.items()
+            if key not in ("ExpirePasswords",)})
+
+
+def check_account_and_credentials(iam: Any, out: dict[str, Any], account: str, prefix: str,
+                                  material: dict[str, str]) -> None:
+    """What account_and_credentials.tf made, as boto3 reads it back."""
+    path, contractor = f"/{prefix}/", f"{prefix}-contractor"
+    assert iam.list_account_aliases()["AccountAliases"] == [prefix]
+    password_policy = iam.get_account_password_policy()["PasswordPolicy"]
+    assert password_policy | {"HardExpiry": password_policy.get("HardExpiry", False)} == {
+        "MinimumPasswordLength": 14, "RequireSymbols": True, "RequireNumbers": True,
+        "RequireUppercaseCharacters": True, "RequireLowercaseCharacters": True,
+        "AllowUsersToChangePassword": True, "MaxPasswordAge": 90, "PasswordReusePrevention": 5,
+        "ExpirePasswords": True, "HardExpiry": False}  # iamd leaves HardExpiry out when false
+
+    oidc = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=out["oidc_provider_arn"])
+    assert out["oidc_provider_arn"] == f"arn:aws:iam::{account}:oidc-provider/{prefix}.oidc.example.com"
+    assert oidc["Url"] == f"{prefix}.oidc.example.com"
+    assert sorted(oidc["ClientIDList"]) == sorted(["sts.amazonaws.com", f"{prefix}-client"])
+    assert sorted(oidc["ThumbprintList"]) == ["9e99a48a9960b14926bb7f3b02e22da2b0ab7280",
+                                              "a031c46782e6e6c662c2c87c76da9aa62ccabd8e"]
+    assert oidc["Tags"] == [{"Key": "issuer", "Value": "ci"}]
+    saml = iam.get_saml_provider(SAMLProviderArn=out["saml_provider_arn"])
+    assert out["saml_provider_arn"] == f"arn:aws:iam::{account}:saml-provider/{prefix}-corporate"
+    assert saml["SAMLMetadataDocument"] == material["saml_metadata"]
+    assert saml["Tags"] == [{"Key": "idp", "Value": "corporate"}]
+
+    linked = iam.get_role(RoleName=out["service_linked_role_name"])["Role"]
+    assert linked["RoleName"] == f"AWSServiceRoleForAutoScaling_{prefix}"
+    assert linked["Path"] == "/aws-service-role/autoscaling.amazonaws.com/"
+    assert linked["Description"] == f"Lets Auto Scaling act for the {prefix} groups"
+    assert linked["Tags"] == [{"Key": "service", "Value": "autoscaling"}]
+
+    user = iam.get_user(UserName=contractor)["User"]
+    assert user["PermissionsBoundary"] == {
+        "PermissionsBoundaryType": "Policy",
+        "PermissionsBoundaryArn": f"arn:aws:iam::{account}:policy{path}{prefix}-contractor-boundary"}
+    assert iam.get_login_profile(UserName=contractor)["LoginProfile"]["PasswordResetRequired"] is True
+    password = out["contractor_password"]
+    assert len(password) == 20 and not password.isalnum()  # the provider's default generator
+    assert [(k["SSHPublicKeyId"], k["Status"]) for k in iam.list_ssh_public_keys(
+        UserName=contractor)["SSHPublicKeys"]] == [(out["ssh_key_id"], "Active")]
+    ssh_key = iam.get_ssh_public_key(UserName=contractor, SSHPublicKeyId=out["ssh_key_id"],
+                                     Encoding="SSH")["SSHPublicKey"]
+    assert ssh_key["SSHPublicKeyBody"].split()[:2] == material["ssh_public_key"].split()[:2]
+    certificates = iam.list_signing_certificates(UserName=contractor)["Certificates"]
+    assert [(c["CertificateId"], c["Status"]) for c in certificates] == [
+        (out["signing_certificate_id"], "Active")]
+    assert certificates[0]["CertificateBody"].strip() == material["signing_certificate"].strip()
+    credentials = iam.list_service_specific_credentials(UserName=contractor)["ServiceSpecificCredentials"]
+    assert [(c["ServiceSpecificCredentialId"], c["ServiceName"], c["Status"]) for c in credentials] == [
+        (out["service_credential_id"], "codecommit.amazonaws.com", "Active")]
+    assert out["mfa_device_arn"] == f"arn:aws:iam::{account}:mfa{path}{prefix}-contractor"
+    assert out["mfa_device_arn"] in virtual_mfa_devices(iam, "Unassigned")
+    assert sorted(p["PolicyArn"] for p in iam.list_attached_user_policies(
+        UserName=contractor)["AttachedPolicies"]) == sorted(
+        ["arn:aws:iam::aws:policy/IAMUserChangePassword", out["audit_policy_arn"]])
+
+    server = iam.get_server_certificate(ServerCertificateName=f"{prefix}-web")["ServerCertificate"]
+    assert server["ServerCertificateMetadata"]["Arn"] == out["server_certificate_arn"]
+    assert server["ServerCertificateMetadata"]["Path"] == f"/cloudfront/{prefix}/"
+    assert server["CertificateBody"].strip() == material["server_certificate"].strip()
+    assert server["Tags"] == [{"Key": "site", "Value": "web"}]
+
+    auditors = iam.get_group(GroupName=f"{prefix}-auditors")
+    assert sorted(u["UserName"] for u in auditors["Users"]) == [f"{prefix}-contractor", f"{prefix}-developer"]
+    assert iam.list_group_policies(GroupName=f"{prefix}-auditors")["PolicyNames"] == [
+        "read-credential-reports"]
+    audit = iam.get_policy(PolicyArn=out["audit_policy_arn"])["Policy"]
+    assert out["audit_policy_arn"] == f"arn:aws:iam::{account}:policy{path}audit/{prefix}-audit-logs"
+    assert sorted((t["Key"], t["Value"]) for t in audit["Tags"]) == [("data", "audit"), ("owner", "security")]
+    entities = iam.list_entities_for_policy(PolicyArn=out["audit_policy_arn"])
+    assert [u["UserName"] for u in entities["PolicyUsers"]] == [contractor]
+    assert [g["GroupName"] for g in entities["PolicyGroups"]] == [f"{prefix}-auditors"]
+    assert [r["RoleName"] for r in entities["PolicyRoles"]] == [f"{prefix}-deploy"]
+
+
+def virtual_mfa_devices(iam: Any, status: str = "Any") -> list[str]:
+    pages = iam.get_paginator("list_virtual_mfa_devices").paginate(AssignmentStatus=status)
+    return [device["SerialNumber"] for page in pages for device in page["VirtualMFADevices"]]
+
+
+def check_account_and_credentials_gone(iam: Any, out: dict[str, Any], account: str, prefix: str) -> None:
+    assert iam.list_account_aliases()["AccountAliases"] == []
+    assert missing(iam.get_account_password_policy)
+    assert missing(iam.get_open_id_connect_provider, OpenIDConnectProviderArn=out["oidc_provider_arn"])
+    assert missing(iam.get_saml_provider, SAMLProviderArn=out["saml_provider_arn"])
+    assert missing(iam.get_role, RoleName=out["service_linked_role_name"])
+    assert missing(iam.get_user, UserName=f"{prefix}-contractor")
+    assert missing(iam.get_group, GroupName=f"{prefix}-auditors")
+    assert missing(iam.get_server_certificate, ServerCertificateName=f"{prefix}-web")
+    assert missing(iam.get_policy, PolicyArn=out["audit_policy_arn"])
+    assert missing(iam.get_policy,
+                   PolicyArn=f"arn:aws:iam::{account}:policy/{prefix}/{prefix}-contractor-boundary")
+    assert out["mfa_device_arn"] not in virtual_mfa_devices(iam)
+
+
 def test_apply_plan_without_drift_and_destroy(iamd_server: IamdServer, iam: Any, unique: Any,
-                                              tmp_path: Path) -> None:
+                                              tmp_path: Path, account_settings: None) -> None:
     terraform_binary, mirror = find_terraform(), find_mirror()
     with_instance_profile = instance_profiles_supported(iam, unique)
     prefix = unique("tf")
     workdir = tmp_path / "config"
     workdir.mkdir()
-    shutil.copy(CONFIGS / "main.tf", workdir)
+    for config in ("main.tf", "account_and_credentials.tf"):
+        shutil.copy(CONFIGS / config, workdir)
     if with_instance_profile:
         shutil.copy(CONFIGS / "instance_profile.tf", workdir)
+    material = credential_material(prefix)
+    (workdir / "terraform.tfvars.json").write_text(json.dumps(material))
     tf = Terraform(terraform_binary, workdir, terraform_env(iamd_server, tmp_path, mirror, prefix))
 
     tf.ok("init")
@@ -170,7 +349,9 @@ def test_apply_plan_without_drift_and_destroy(iamd_server: IamdServer, iam: Any,
     assert user["Path"] == path
     assert sorted(user["Tags"], key=lambda tag: tag["Key"]) == [
         {"Key": "cost-center", "Value": "1234"}, {"Key": "team", "Value": "platform"}]
-    assert [g["GroupName"] for g in iam.list_groups_for_user(UserName=user_name)["Groups"]] == [group_name]
+    # developers through aws_iam_user_group_membership, auditors through aws_iam_group_membership
+    assert sorted(g["GroupName"] for g in iam.list_groups_for_user(UserName=user_name)["Groups"]) == [
+        f"{prefix}-auditors", group_name]
     assert iam.get_group(GroupName=group_name)["Group"]["Path"] == path
 
     policy = iam.get_policy(PolicyArn=out["policy_arn"])["Policy"]
@@ -201,12 +382,16 @@ def test_apply_plan_without_drift_and_destroy(iamd_server: IamdServer, iam: Any,
         "Sid": "AccountMayAssume", "Effect": "Allow", "Action": "sts:AssumeRole",
         "Principal": {"AWS": f"arn:aws:iam::{account}:root"}}]
     assert iam.list_role_policies(RoleName=role_name)["PolicyNames"] == ["write-artifacts"]
-    assert [p["PolicyArn"] for p in iam.list_attached_role_policies(
-        RoleName=role_name)["AttachedPolicies"]] == ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
+    assert sorted(p["PolicyArn"] for p in iam.list_attached_role_policies(
+        RoleName=role_name)["AttachedPolicies"]) == sorted(  # audit-logs: aws_iam_policy_attachment
+        ["arn:aws:iam::aws:policy/ReadOnlyAccess", out["audit_policy_arn"]])
     if with_instance_profile:
         profile = iam.get_instance_profile(InstanceProfileName=role_name)["InstanceProfile"]
         assert profile["Arn"] == out["instance_profile_arn"]
         assert [r["RoleName"] for r in profile["Roles"]] == [role_name]
+    check_account_and_credentials(iam, out, account, prefix, material)
+    # Something terraform does not know of: force_destroy must remove it with the user.
+    iam.create_access_key(UserName=f"{prefix}-contractor")
 
     destroy = tf.run("destroy", "-auto-approve")
     if (destroy.returncode != 0 and not with_instance_profile
@@ -229,6 +414,7 @@ def test_apply_plan_without_drift_and_destroy(iamd_server: IamdServer, iam: Any,
     if with_instance_profile:
         assert missing(iam.get_instance_profile, InstanceProfileName=role_name)
     assert iam.list_users(PathPrefix=path)["Users"] == []
+    check_account_and_credentials_gone(iam, out, account, prefix)
     if role_destroy_blocked:
         pytest.skip("terraform destroy of aws_iam_role calls iam:ListInstanceProfilesForRole, "
                     "which iamd answers NotImplemented (instance profiles not implemented yet); "
