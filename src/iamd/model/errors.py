@@ -322,6 +322,90 @@ class ValidationError(AwsError):
     code = 'ValidationError'
 
 
+# Codes of the newer IAM and STS features (organizations, outbound federation,
+# delegation).
+class OrganizationNotFound(AwsError):
+    # botocore's model gives the shape no error code: the code is the shape's name.
+    code = "OrganizationNotFoundException"
+    status = 400
+    default_message = "The request was rejected because no organization is associated with your account."
+
+
+class FeatureDisabled(AwsError):
+    code = "FeatureDisabled"
+    status = 404
+
+
+class FeatureEnabled(AwsError):
+    code = "FeatureEnabled"
+    status = 409
+
+
+class ExpiredTradeInToken(AwsError):
+    code = "ExpiredTradeInTokenException"
+    status = 400
+    default_message = "The trade-in token has expired or is not valid."
+
+
+class OutboundFederationDisabled(AwsError):
+    code = "OutboundWebIdentityFederationDisabledException"
+    status = 403
+    default_message = "OutboundWebIdentityFederation is disabled."  # as AWS words it
+
+
+class SessionDurationEscalation(AwsError):
+    code = "SessionDurationEscalationException"
+    status = 403
+    default_message = ("The requested token duration would extend the session beyond its "
+                       "original expiration time.")
+
+
+class JWTPayloadSizeExceeded(AwsError):
+    code = "JWTPayloadSizeExceededException"
+    status = 400
+    default_message = ("The requested token payload size exceeds the maximum allowed size. "
+                       "Reduce the number of request tags.")
+
+
+class ExpiredTokenException(AwsError):
+    """STS's own code for an expired token or assertion (not the signing error ExpiredToken)."""
+
+    code = "ExpiredTokenException"
+
+
+# Model-declared codes for features of AWS Organizations and role templates
+# that a standalone iamd account answers with (botocore's model gives most of
+# these shapes no error code: the code is the shape's name).
+class AccountNotManagementOrDelegatedAdministrator(AwsError):
+    code = 'AccountNotManagementOrDelegatedAdministratorException'
+
+
+class CallerIsNotManagementAccount(AwsError):
+    code = 'CallerIsNotManagementAccountException'
+
+
+class OrganizationNotInAllFeaturesMode(AwsError):
+    code = 'OrganizationNotInAllFeaturesModeException'
+
+
+class ServiceAccessNotEnabled(AwsError):
+    code = 'ServiceAccessNotEnabledException'
+
+
+class NameConflict(AwsError):
+    code = 'NameConflict'
+    status = 409
+
+
+class RoleModified(AwsError):
+    code = 'RoleModified'
+    status = 409
+
+
+class RoleTemplateDisabled(AwsError):
+    code = 'RoleTemplateDisabled'
+
+
 class NotImplementedOperation(AwsError):
     code = 'NotImplemented'
     status = 501

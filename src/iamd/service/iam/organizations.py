@@ -15,16 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from iamd.model.errors import AwsError, NoSuchEntity
+from iamd.model.errors import NoSuchEntity, OrganizationNotFound
 from iamd.service.context import OperationContext
 from iamd.service.registry import Params, operation
-
-
-class OrganizationNotFound(AwsError):
-    # botocore's model gives the shape no error code: the code is the shape's name.
-    code = "OrganizationNotFoundException"
-    status = 400
-    default_message = "The request was rejected because no organization is associated with your account."
 
 
 @operation("iam", "ListOrganizationsFeatures", read_only=True)

@@ -26,7 +26,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from iamd.model.errors import AwsError
+from iamd.model.errors import FeatureDisabled, FeatureEnabled
 from iamd.service.context import OperationContext
 from iamd.service.registry import Params, operation
 from iamd.service.runtime import Runtime
@@ -34,16 +34,6 @@ from iamd.store.interface import Transaction
 
 ISSUER_PATH = "/outbound/"
 _ISSUER_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
-
-
-class FeatureDisabled(AwsError):
-    code = "FeatureDisabled"
-    status = 404
-
-
-class FeatureEnabled(AwsError):
-    code = "FeatureEnabled"
-    status = 409
 
 
 def _disabled(account_id: str) -> FeatureDisabled:

@@ -36,7 +36,13 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from iamd.model.errors import AwsError, InvalidParameterValue, ValidationError
+from iamd.model.errors import (
+    InvalidParameterValue,
+    JWTPayloadSizeExceeded,
+    OutboundFederationDisabled,
+    SessionDurationEscalation,
+    ValidationError,
+)
 from iamd.service.authorization import authorize_extra, principal_tags_of
 from iamd.service.context import OperationContext
 from iamd.service.iam.outbound_federation import federation_of, issuer_url
@@ -49,26 +55,6 @@ DEFAULT_DURATION_SECONDS = 300
 # audience the model allows (10 of 1,000 characters) and a generous set of
 # tags, while keeping the token usable in an HTTP header.
 MAX_PAYLOAD_BYTES = 16 * 1024
-
-
-class OutboundFederationDisabled(AwsError):
-    code = "OutboundWebIdentityFederationDisabledException"
-    status = 403
-    default_message = "OutboundWebIdentityFederation is disabled."  # as AWS words it
-
-
-class SessionDurationEscalation(AwsError):
-    code = "SessionDurationEscalationException"
-    status = 403
-    default_message = ("The requested token duration would extend the session beyond its "
-                       "original expiration time.")
-
-
-class JWTPayloadSizeExceeded(AwsError):
-    code = "JWTPayloadSizeExceededException"
-    status = 400
-    default_message = ("The requested token payload size exceeds the maximum allowed size. "
-                       "Reduce the number of request tags.")
 
 
 def duration_of(params: Params) -> int:

@@ -16,17 +16,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from iamd.model.errors import AccessDenied, AwsError
+from iamd.model.errors import AccessDenied, ExpiredTradeInToken
 from iamd.service.context import OperationContext
 from iamd.service.registry import Params, operation
 
 _ACCOUNT = re.compile(r"^\d{12}$")
-
-
-class ExpiredTradeInToken(AwsError):
-    code = "ExpiredTradeInTokenException"
-    status = 400
-    default_message = "The trade-in token has expired or is not valid."
 
 
 def _target_root(ctx: OperationContext, params: Params) -> str:

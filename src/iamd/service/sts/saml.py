@@ -52,7 +52,12 @@ from signxml.exceptions import SignXMLException
 from signxml.verifier import SignatureConfiguration, XMLVerifier
 
 from iamd.model.entities import SamlProvider
-from iamd.model.errors import AccessDenied, InvalidIdentityToken, InvalidParameterValue
+from iamd.model.errors import (
+    AccessDenied,
+    ExpiredTokenException,
+    InvalidIdentityToken,
+    InvalidParameterValue,
+)
 from iamd.service import arns
 from iamd.service.context import OperationContext
 from iamd.service.iam import saml_keys
@@ -61,7 +66,6 @@ from iamd.service.registry import Params, operation
 from iamd.service.sts.saml_encryption import DecryptionFailed, decrypt_assertion
 from iamd.service.sts.sessions import _role_from_arn
 from iamd.service.sts.web_identity import (
-    ExpiredTokenException,
     FederatedSession,
     base_context,
     issue,

@@ -45,7 +45,7 @@ from joserfc.jwk import KeySet
 from iamd.model.entities import Role
 from iamd.model.errors import (
     AccessDenied,
-    AwsError,
+    ExpiredTokenException,
     IDPCommunicationError,
     InvalidIdentityToken,
     InvalidParameterValue,
@@ -69,12 +69,6 @@ SOURCE_IDENTITY_CLAIM = "https://aws.amazon.com/source_identity"
 ACTION = "sts:AssumeRoleWithWebIdentity"
 KEYS_UNAVAILABLE = ("Couldn't retrieve verification key from your identity provider,  please "
                     "reference AssumeRoleWithWebIdentity documentation for requirements")
-
-
-class ExpiredTokenException(AwsError):
-    """STS's own code for an expired token or assertion (not the signing error ExpiredToken)."""
-
-    code = "ExpiredTokenException"
 
 
 # --- what the federated calls share ----------------------------------------------
