@@ -6,6 +6,16 @@ its credentials and finds the account through sts:GetCallerIdentity on iamd.
 Nothing is downloaded: the provider comes from a filesystem mirror found at
 test time (IAMD_TF_PLUGIN_MIRROR, else a few well-known places); without
 terraform or the mirror the test skips and says why.
+
+One configuration covers the common IAM resources and data sources: main.tf
+(users, groups, policies, roles and their attachments), instance_profile.tf,
+account_and_credentials.tf (federation providers, account settings, a
+service-linked role, every kind of user credential, server certificates) and
+federated_roles_and_lookups.tf (federated roles, the *_exclusive resources,
+the data sources). Keys, certificates and SAML metadata are made here at test
+time. The time goes mostly to starting the provider (seconds each, several
+times a command), not to iamd, so one apply/plan/destroy of everything is far
+cheaper than one per file.
 """
 
 from __future__ import annotations
@@ -198,7 +208,7 @@ def missing(call: Any, **kwargs: Any) -> bool:
 
 @pytest.fixture
 def account_settings(iam: Any) -> Iterator[None]:
-    """The account's alias and password policy belong to the session's whole server:
+    """The account's alias, password policy and STS token version belong to the session's whole server:
     whatever they were before the test, they are again after it."""
     aliases = iam.list_account_aliases()["AccountAliases"]
     try:
@@ -207,7 +217,9 @@ def account_settings(iam: Any) -> Iterator[None]:
         if exc.response["Error"]["Code"] != "NoSuchEntity":
             raise
         password_policy = None
+    token_version = iam.get_account_summary()["SummaryMap"]["GlobalEndpointTokenVersion"]
     yield
+    iam.set_security_token_service_preferences(GlobalEndpointTokenVersion=f"v{token_version}Token")
     current = iam.list_account_aliases()["AccountAliases"]
     if current != aliases:
         for alias in current:
@@ -302,6 +314,59 @@ def virtual_mfa_devices(iam: Any, status: str = "Any") -> list[str]:
     return [device["SerialNumber"] for page in pages for device in page["VirtualMFADevices"]]
 
 
+def check_federated_roles_and_lookups(iam: Any, out: dict[str, Any], account: str, prefix: str) -> None:
+    """What federated_roles_and_lookups.tf made, and what its data sources read."""
+    path, ci_role, sso_role = f"/{prefix}/", f"{prefix}-ci", f"{prefix}-sso-admin"
+    issuer = f"{prefix}.oidc.example.com"
+    assert iam.get_account_summary()["SummaryMap"]["GlobalEndpointTokenVersion"] == 2
+    role = iam.get_role(RoleName=ci_role)["Role"]
+    assert role["AssumeRolePolicyDocument"]["Statement"] == [{
+        "Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
+        "Principal": {"Federated": out["oidc_provider_arn"]},
+        "Condition": {"StringEquals": {f"{issuer}:aud": "sts.amazonaws.com"},
+                      "StringLike": {f"{issuer}:sub": ["repo:example/*:ref:refs/heads/main"]}}}]
+    assert role["MaxSessionDuration"] == 3600
+    assert iam.list_role_policies(RoleName=ci_role)["PolicyNames"] == ["push+images=tags,v1@ci"]
+    inline = iam.get_role_policy(RoleName=ci_role, PolicyName="push+images=tags,v1@ci")["PolicyDocument"]
+    assert inline["Statement"][0]["Condition"] == {
+        "StringLike": {"aws:RequestTag/team": ["platform+ops", "a&b=c", "50% off"]}}
+    sso = iam.get_role(RoleName=sso_role)["Role"]
+    assert sso["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "Federated": out["saml_provider_arn"]}
+    assert [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=sso_role)[
+        "AttachedPolicies"]] == ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
+
+    ssh_key = iam.get_ssh_public_key(UserName=f"{prefix}-contractor", SSHPublicKeyId=out["ssh_key_id"],
+                                     Encoding="SSH")["SSHPublicKey"]
+    audit = iam.get_policy(PolicyArn=out["audit_policy_arn"])["Policy"]
+    audit_document = iam.get_policy_version(PolicyArn=out["audit_policy_arn"],
+                                            VersionId=audit["DefaultVersionId"])["PolicyVersion"]["Document"]
+    assert out["lookups"] == {
+        "account_alias": prefix,
+        "contractor_boundary": f"arn:aws:iam::{account}:policy{path}{prefix}-contractor-boundary",
+        "contractor_tags": {"employment": "contract"},
+        "users_under_prefix": [f"{prefix}-contractor", f"{prefix}-developer"],
+        "auditors": [f"{prefix}-contractor", f"{prefix}-developer"],
+        "ci_role_arn": role["Arn"],
+        "ci_role_tags": {"Federation": "oidc", "branch": "main"},
+        "ci_role_session": 3600,
+        "federated_roles": [ci_role, sso_role],
+        "audit_policy_arn": out["audit_policy_arn"],
+        "audit_policy_document": audit_document,
+        "oidc_client_ids": sorted(["sts.amazonaws.com", f"{prefix}-client"]),
+        "oidc_tags": {"issuer": "ci"},
+        "saml_provider_name": f"{prefix}-corporate",
+        "server_certificate": out["server_certificate_arn"],
+        "ssh_key_fingerprint": ssh_key["Fingerprint"],
+        "developer_keys": [out["access_key_id"]],
+        "session_issuer": role["Arn"],
+        "session_name": "build-42",
+        "deploy_may_write": True,
+        "contractor_decisions": {"iam:CreateUser": "implicitDeny",
+                                 "iam:GetAccountPasswordPolicy": "allowed"},
+    }
+
+
 def check_account_and_credentials_gone(iam: Any, out: dict[str, Any], account: str, prefix: str) -> None:
     assert iam.list_account_aliases()["AccountAliases"] == []
     assert missing(iam.get_account_password_policy)
@@ -315,6 +380,8 @@ def check_account_and_credentials_gone(iam: Any, out: dict[str, Any], account: s
     assert missing(iam.get_policy,
                    PolicyArn=f"arn:aws:iam::{account}:policy/{prefix}/{prefix}-contractor-boundary")
     assert out["mfa_device_arn"] not in virtual_mfa_devices(iam)
+    assert missing(iam.get_role, RoleName=f"{prefix}-ci")
+    assert missing(iam.get_role, RoleName=f"{prefix}-sso-admin")
 
 
 def test_apply_plan_without_drift_and_destroy(iamd_server: IamdServer, iam: Any, unique: Any,
@@ -324,7 +391,7 @@ def test_apply_plan_without_drift_and_destroy(iamd_server: IamdServer, iam: Any,
     prefix = unique("tf")
     workdir = tmp_path / "config"
     workdir.mkdir()
-    for config in ("main.tf", "account_and_credentials.tf"):
+    for config in ("main.tf", "account_and_credentials.tf", "federated_roles_and_lookups.tf"):
         shutil.copy(CONFIGS / config, workdir)
     if with_instance_profile:
         shutil.copy(CONFIGS / "instance_profile.tf", workdir)
@@ -390,10 +457,13 @@ def test_apply_plan_without_drift_and_destroy(iamd_server: IamdServer, iam: Any,
         assert profile["Arn"] == out["instance_profile_arn"]
         assert [r["RoleName"] for r in profile["Roles"]] == [role_name]
     check_account_and_credentials(iam, out, account, prefix, material)
+    check_federated_roles_and_lookups(iam, out, account, prefix)
     # Something terraform does not know of: force_destroy must remove it with the user.
     iam.create_access_key(UserName=f"{prefix}-contractor")
 
-    destroy = tf.run("destroy", "-auto-approve")
+    # The plan above just read every object back, so the destroy need not refresh
+    # them again first (a whole provider start and a read of each object fewer).
+    destroy = tf.run("destroy", "-auto-approve", "-refresh=false")
     if (destroy.returncode != 0 and not with_instance_profile
             and "ListInstanceProfilesForRole" in destroy.stdout + destroy.stderr):
         # The provider removes a role from its instance profiles before deleting it
