@@ -326,10 +326,11 @@ def check_federated_roles_and_lookups(iam: Any, out: dict[str, Any], account: st
         "Condition": {"StringEquals": {f"{issuer}:aud": "sts.amazonaws.com"},
                       "StringLike": {f"{issuer}:sub": ["repo:example/*:ref:refs/heads/main"]}}}]
     assert role["MaxSessionDuration"] == 3600
+    assert role["Description"] == "Assumed by the CI system's OIDC tokens for main (café, naïve: Latin-1 survives)"
     assert iam.list_role_policies(RoleName=ci_role)["PolicyNames"] == ["push+images=tags,v1@ci"]
     inline = iam.get_role_policy(RoleName=ci_role, PolicyName="push+images=tags,v1@ci")["PolicyDocument"]
     assert inline["Statement"][0]["Condition"] == {
-        "StringLike": {"aws:RequestTag/team": ["platform+ops", "a&b=c", "50% off"]}}
+        "StringLike": {"aws:RequestTag/team": ["platform+ops", "a&b=c", "50% off", "café"]}}
     sso = iam.get_role(RoleName=sso_role)["Role"]
     assert sso["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
         "Federated": out["saml_provider_arn"]}
@@ -348,7 +349,8 @@ def check_federated_roles_and_lookups(iam: Any, out: dict[str, Any], account: st
         "users_under_prefix": [f"{prefix}-contractor", f"{prefix}-developer"],
         "auditors": [f"{prefix}-contractor", f"{prefix}-developer"],
         "ci_role_arn": role["Arn"],
-        "ci_role_tags": {"Federation": "oidc", "branch": "main"},
+        "ci_role_tags": {"Federation": "oidc", "branch": "main",
+                         "ci:scope/owner": "build + release = team@example.com"},
         "ci_role_session": 3600,
         "federated_roles": [ci_role, sso_role],
         "audit_policy_arn": out["audit_policy_arn"],

@@ -8,7 +8,7 @@
 resource "aws_iam_role" "ci" {
   name                 = "${var.prefix}-ci"
   path                 = local.path
-  description          = "Assumed by the CI system's OIDC tokens for main"
+  description          = "Assumed by the CI system's OIDC tokens for main (café, naïve: Latin-1 survives)"
   max_session_duration = 3600
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
@@ -27,8 +27,9 @@ resource "aws_iam_role" "ci" {
     }]
   })
   tags = {
-    Federation = "oidc"
-    branch     = "main"
+    Federation       = "oidc"
+    branch           = "main"
+    "ci:scope/owner" = "build + release = team@example.com"
   }
 }
 
@@ -59,7 +60,7 @@ resource "aws_iam_role_policy" "ci_push" {
       Action   = ["ecr:PutImage", "ecr:UploadLayerPart"]
       Resource = "arn:aws:ecr:us-east-1:${data.aws_caller_identity.current.account_id}:repository/${var.prefix}/*"
       Condition = {
-        StringLike = { "aws:RequestTag/team" = ["platform+ops", "a&b=c", "50% off"] }
+        StringLike = { "aws:RequestTag/team" = ["platform+ops", "a&b=c", "50% off", "café"] }
       }
     }]
   })
