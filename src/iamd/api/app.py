@@ -28,6 +28,7 @@ from starlette.routing import Route
 
 from iamd.api.authorize_http import PATH as AUTHORIZE_PATH
 from iamd.api.authorize_http import AuthorizeEndpoint
+from iamd.api.bodies import read_body
 from iamd.api.query_protocol import QueryProtocol
 from iamd.auth.authenticate import authenticate
 from iamd.auth.sigv4 import parse_signed_request
@@ -73,25 +74,6 @@ def _service_for(action: str | None, signed_service: str | None) -> str:
 # to it are decoded and answered with the validation error AWS gives; a body
 # beyond it is refused before it is read into memory whole.
 MAX_BODY_BYTES = 8 * 1024 * 1024
-
-
-# How much of a refused body is still read (and dropped) so that the client,
-# which sends it all before it reads, gets the answer rather than a reset.
-DRAIN_BYTES = 8 * MAX_BODY_BYTES
-
-
-async def read_body(request: Request, limit: int) -> bytes | None:
-    """The request's body, or None when it is longer than `limit` (what is
-    read beyond the limit is dropped, up to DRAIN_BYTES)."""
-    body = bytearray()
-    seen = 0
-    async for chunk in request.stream():
-        seen += len(chunk)
-        if seen <= limit:
-            body += chunk
-        elif seen > DRAIN_BYTES:
-            break
-    return bytes(body) if seen <= limit else None
 
 
 class QueryEndpoint:

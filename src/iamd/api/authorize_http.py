@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from iamd.api.bodies import read_body
 from iamd.auth.authenticate import authenticate
 from iamd.auth.forwarded import authenticate_client
 from iamd.auth.sigv4 import parse_signed_request
@@ -91,8 +92,6 @@ class AuthorizeEndpoint:
         try:
             client, client_signed = authenticate_client(runtime, forwarded.request, now)
             client_region = client_signed.region
-        except MalformedAuthorizeRequest:
-            raise
         except AwsError as error:
             if error.code not in CLIENT_AUTH_ERRORS:
                 raise
@@ -107,11 +106,10 @@ class AuthorizeEndpoint:
         return answer
 
     async def respond(self, request: Request) -> Response:
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        body = await read_body(request, MAX_BODY_BYTES)
+        if body is None:
             return _error(MalformedAuthorizeRequest(
                 f"the body is larger than {MAX_BODY_BYTES} bytes"), str(uuid.uuid4()))
-        body = await request.body()
         headers = {k.lower(): v for k, v in request.headers.items()}
         client_ip = request.client.host if request.client else "127.0.0.1"
         return await run_in_threadpool(

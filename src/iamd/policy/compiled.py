@@ -45,11 +45,11 @@ def compile_statement(statement: Statement, ref: StatementRef, version: str | No
         excluded = compile_globs(statement.not_action or (), ignore_case=True)
         action_applies = lambda action: not excluded(action)  # noqa: E731
         services = None
-    resource = _resource_test(statement, variables)
+    resource, plain = _resource_test(statement, variables)
     not_principal = (PrincipalMatcher.compile(statement.not_principal)
                      if statement.not_principal is not None else None)
     conditions = tuple(_conditions(statement, variables))
-    applies = _applies(resource, _plain_resources(statement, variables), not_principal, conditions)
+    applies = _applies(resource, plain, not_principal, conditions)
     principal = (PrincipalMatcher.compile(statement.principal)
                  if statement.principal is not None else None)
     return CompiledStatement(ref, statement.effect == "Allow", services, action_applies,
@@ -66,10 +66,13 @@ def _services(actions: Iterable[str]) -> frozenset[str] | None:
     return frozenset(services)
 
 
-def _resource_test(statement: Statement, variables: bool) -> ResourceTest | None:
+def _resource_test(statement: Statement, variables: bool
+                   ) -> tuple[ResourceTest | None, Matcher | None]:
+    """The statement's resource test, and when its Resource holds no policy
+    variable, the matcher alone: that needs only the resource, not the context."""
     patterns = statement.resource if statement.resource is not None else statement.not_resource
     if patterns is None:
-        return None  # trust policies name no resource: the role itself
+        return None, None  # trust policies name no resource: the role itself
     negate = statement.resource is None
     static: list[str] = []
     templates: list[Template] = []
@@ -83,8 +86,8 @@ def _resource_test(statement: Statement, variables: bool) -> ResourceTest | None
     if not templates:
         assert static_match is not None
         if negate:
-            return lambda resource, ctx: not static_match(resource)
-        return lambda resource, ctx: static_match(resource)
+            return (lambda resource, ctx: not static_match(resource)), None
+        return (lambda resource, ctx: static_match(resource)), static_match
 
     def test(resource: str, ctx: Context) -> bool:
         hit = static_match is not None and static_match(resource)
@@ -95,17 +98,7 @@ def _resource_test(statement: Statement, variables: bool) -> ResourceTest | None
                     hit = True
                     break
         return hit != negate
-    return test
-
-
-def _plain_resources(statement: Statement, variables: bool) -> Matcher | None:
-    """The resource matcher of a statement whose Resource holds no policy
-    variable: it needs only the resource, not the request context."""
-    if statement.resource is None:
-        return None
-    if variables and any(parse_template(p) is not None for p in statement.resource):
-        return None
-    return compile_globs(statement.resource)
+    return test, None
 
 
 def _conditions(statement: Statement, variables: bool) -> Iterable[Condition]:

@@ -154,8 +154,6 @@ class Gates:
 
 
 def decide(request: Request, gates: Gates) -> Decision:
-    if gates.resource is None and not gates.scp and not gates.rcp:
-        return _decide_identity_only(request, gates)
     action = request.action
     identity, resource, boundary, session = gates.identity, gates.resource, gates.boundary, gates.session
     # 1. Explicit deny, wherever it is.
@@ -226,35 +224,6 @@ def decide(request: Request, gates: Gates) -> Decision:
         refs = (ref,) if identity_ref is None else (identity_ref, ref)
         return Decision(ALLOW, RESOURCE if identity_ref is None else IDENTITY, action, None, refs)
     assert identity_ref is not None
-    return Decision(ALLOW, IDENTITY, action, None, (identity_ref,))
-
-
-def _decide_identity_only(request: Request, gates: Gates) -> Decision:
-    """`decide` when no resource-based policy, SCP or RCP applies (most requests):
-    the same gates in the same order, without the ones that are absent."""
-    action = request.action
-    identity, boundary, session = gates.identity, gates.boundary, gates.session
-    if identity is not None and (ref := identity.find_deny(request)) is not None:
-        return Decision(EXPLICIT_DENY, IDENTITY, action, None, (ref,))
-    if boundary is not None and (ref := boundary.find_deny(request)) is not None:
-        return Decision(EXPLICIT_DENY, BOUNDARY, action, None, (ref,))
-    if session is not None and (ref := session.find_deny(request)) is not None:
-        return Decision(EXPLICIT_DENY, SESSION, action, None, (ref,))
-    principal = request.principal
-    cross_account = request.cross_account
-    if principal.kind == ROOT and not cross_account:
-        return Decision(ALLOW, None, action)
-    if cross_account or principal.arn is None or gates.resource_required:
-        # No resource-based policy to let the caller in: another account's
-        # resource, a service or federated caller, or a role's missing trust.
-        return Decision(IMPLICIT_DENY, RESOURCE, action)
-    identity_ref = identity.find_allow(request) if identity is not None else None
-    if identity_ref is None:
-        return Decision(IMPLICIT_DENY, IDENTITY, action)
-    if boundary is not None or session is not None or principal.kind == FEDERATED_USER:
-        limited = _limits(request, gates)
-        if limited is not None:
-            return limited
     return Decision(ALLOW, IDENTITY, action, None, (identity_ref,))
 
 

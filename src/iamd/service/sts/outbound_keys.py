@@ -65,16 +65,12 @@ def _associated_data(account_id: str, algorithm: str, kid: str) -> bytes:
 
 
 def _generate(algorithm: str) -> Key:
-    private: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
-    if algorithm == RS256:
-        private = rsa.generate_private_key(public_exponent=65537, key_size=RSA_KEY_BITS)
-        der = private.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption())
-        return RSAKey.import_key(der)
-    private = ec.generate_private_key(ec.SECP384R1())
+    private: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey = (
+        rsa.generate_private_key(public_exponent=65537, key_size=RSA_KEY_BITS)
+        if algorithm == RS256 else ec.generate_private_key(ec.SECP384R1()))
     der = private.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
-    return ECKey.import_key(der)
+    return RSAKey.import_key(der) if algorithm == RS256 else ECKey.import_key(der)
 
 
 def _new_key_set(runtime: Runtime, account_id: str) -> str:
