@@ -34,6 +34,13 @@ def free_port() -> int:
         return port
 
 
+def read_key(path: Path) -> tuple[str, str]:
+    """The access key of a credentials file in the console's "Download .csv" form."""
+    with path.open() as handle:
+        row = next(iter(csv.DictReader(handle)))
+    return row["Access key ID"], row["Secret access key"]
+
+
 @dataclass
 class IamdServer:
     endpoint: str
@@ -83,10 +90,7 @@ class IamdServer:
     def _read_credentials(self) -> None:
         path = self.data_dir / "admin-credentials.csv"
         if path.exists():
-            with path.open() as handle:
-                row = next(iter(csv.DictReader(handle)))
-            self.access_key_id = row["Access key ID"]
-            self.secret_access_key = row["Secret access key"]
+            self.access_key_id, self.secret_access_key = read_key(path)
 
     def client(self, service: str, access_key_id: str | None = None,
                secret_access_key: str | None = None, session_token: str | None = None,
@@ -112,9 +116,8 @@ class IamdServer:
             args += ["--database", self.database]
         created = subprocess.run(args, capture_output=True, text=True, check=True)
         info = json.loads(created.stdout.splitlines()[0])
-        with Path(info["CredentialsFile"]).open() as handle:
-            row = next(iter(csv.DictReader(handle)))
-        return str(info.get("AccountId", "")), row["Access key ID"], row["Secret access key"]
+        key_id, secret = read_key(Path(info["CredentialsFile"]))
+        return str(info.get("AccountId", "")), key_id, secret
 
     def stop(self) -> None:
         if self.process.poll() is None:
