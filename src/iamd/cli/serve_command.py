@@ -102,16 +102,16 @@ def build_runtime(config: dict[str, Any]) -> Any:
 
 def create_app_from_env() -> Any:
     """The ASGI app for one uvicorn worker (`--workers N`)."""
-    from iamd.api.app import create_app
+    from iamd.console.app import create_server_app
 
     runtime, _ = build_runtime(json.loads(os.environ[CONFIG_ENV]))
-    return create_app(runtime)
+    return create_server_app(runtime)
 
 
 def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from iamd.api.app import create_app
+    from iamd.console.app import create_server_app
 
     logging.basicConfig(level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -134,6 +134,9 @@ def run_serve(args: argparse.Namespace) -> int:
               f"  export AWS_ACCESS_KEY_ID=$(sed -n 2p {path} | cut -d, -f3)\n"
               f"  export AWS_SECRET_ACCESS_KEY=$(sed -n 2p {path} | cut -d, -f4)\n"
               f"  aws --endpoint-url {endpoint} --region us-east-1 iam list-users", file=out)
+        print(f"  Console: sign in at {credentials.signin_link} as IAM user "
+              f"{credentials.user_name}\n  with the password in the same file (you will "
+              "choose a new one at first sign-in).", file=out)
     else:
         print(f"iamd: store {config['database'].split('@')[-1]}, account {runtime.default_account_id}; "
               f"admin credentials: {Path(config['data_dir']) / 'admin-credentials.csv'}", file=out)
@@ -145,7 +148,7 @@ def run_serve(args: argparse.Namespace) -> int:
         os.environ[CONFIG_ENV] = json.dumps(config)
         _run_workers(args)
         return 0
-    uvicorn.run(create_app(runtime), host=args.host, port=args.port, log_level=args.log_level,
+    uvicorn.run(create_server_app(runtime), host=args.host, port=args.port, log_level=args.log_level,
                 timeout_graceful_shutdown=10)
     runtime.store.close()
     return 0

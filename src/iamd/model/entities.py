@@ -60,6 +60,18 @@ class Account:
 
 
 @dataclass(frozen=True, slots=True)
+class ConsoleSessionRecord:
+    """A console session as stored: `state` is sealed by the master key."""
+
+    id_hash: str  # SHA-256 of the session cookie, hex
+    account_id: str
+    state: bytes
+    created: datetime
+    last_seen: datetime
+    expires: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class User:
     id: str  # AIDA...
     account_id: str

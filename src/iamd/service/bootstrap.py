@@ -4,8 +4,10 @@ On an empty store iamd creates an account (a random 12-digit id unless one
 is given), loads the AWS managed policies it ships under
 `arn:aws:iam::aws:policy/...`, and creates an IAM user `admin` in a group
 `Administrators` that has `AdministratorAccess` attached, with one access
-key. The key's secret is written once, to `admin-credentials.csv` (mode 0600,
-the columns of the console's "Download .csv"), and never logged.
+key and, on first start, a console password that must be changed at first
+sign-in. The key's secret and the password are written once, to
+`admin-credentials.csv` (mode 0600, the columns of the console's "Download
+.csv", with the account's sign-in link), and never logged.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import csv
 import io
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
@@ -23,6 +25,8 @@ from typing import Any
 
 from iamd.model.entities import AccessKey, Account, Group, PrincipalKind, User
 from iamd.service import arns, ids
+from iamd.service.console_signin import generate_password
+from iamd.service.passwords import new_login_profile
 from iamd.service.runtime import Runtime
 from iamd.store.interface import Transaction
 from iamd.store.secrets import access_key_associated_data
@@ -42,6 +46,8 @@ class AdminCredentials:
     access_key_id: str
     secret_access_key: str
     path: Path | None = None
+    password: str = ""  # the console password, first start only
+    signin_link: str = ""
 
 
 @cache
@@ -69,7 +75,8 @@ def load_aws_managed_policies(tx: Transaction) -> None:
 
 def create_account(runtime: Runtime, account_id: str | None = None, name: str = "",
                    email: str | None = None, access_key_id: str | None = None,
-                   secret_access_key: str | None = None) -> AdminCredentials:
+                   secret_access_key: str | None = None,
+                   console_password: str | None = None) -> AdminCredentials:
     """A new account with its admin user, group and key, in one transaction."""
     now = datetime.now(UTC)
     account_id = account_id or ids.account_id()
@@ -92,7 +99,11 @@ def create_account(runtime: Runtime, account_id: str | None = None, name: str = 
         sealed = runtime.secrets.encrypt(secret.encode(), access_key_associated_data(key_id))
         tx.access_keys.insert(AccessKey(id=key_id, user_id=user.id, account_id=account_id,
                                         secret_ciphertext=sealed, status="Active", created=now))
-    return AdminCredentials(account_id, ADMIN_USER, key_id, secret)
+        if console_password:
+            tx.login_profiles.insert(new_login_profile(user, console_password, now,
+                                                       reset_required=True))
+    return AdminCredentials(account_id, ADMIN_USER, key_id, secret,
+                            password=console_password or "")
 
 
 def initialize(runtime: Runtime, account_id: str | None = None,
@@ -105,10 +116,16 @@ def initialize(runtime: Runtime, account_id: str | None = None,
     credentials = create_account(
         runtime, account_id or env.get("IAMD_ACCOUNT_ID") or runtime.default_account_id or None,
         access_key_id=env.get("IAMD_ADMIN_ACCESS_KEY_ID"),
-        secret_access_key=env.get("IAMD_ADMIN_SECRET_ACCESS_KEY"))
+        secret_access_key=env.get("IAMD_ADMIN_SECRET_ACCESS_KEY"),
+        console_password=generate_password())
+    credentials = replace(credentials, signin_link=signin_link(runtime, credentials.account_id))
     path = write_credentials_file(runtime.data_dir, credentials)
-    return AdminCredentials(credentials.account_id, credentials.user_name,
-                            credentials.access_key_id, credentials.secret_access_key, path)
+    return replace(credentials, path=path)
+
+
+def signin_link(runtime: Runtime, account: str) -> str:
+    """The console sign-in link of an account (its id or alias)."""
+    return f"{runtime.public_url}/signin/{account}"
 
 
 def write_credentials_file(data_dir: Path, credentials: AdminCredentials,
@@ -116,8 +133,8 @@ def write_credentials_file(data_dir: Path, credentials: AdminCredentials,
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    writer.writerow([credentials.user_name, "", credentials.access_key_id,
-                     credentials.secret_access_key, ""])
+    writer.writerow([credentials.user_name, credentials.password, credentials.access_key_id,
+                     credentials.secret_access_key, credentials.signin_link])
     path = data_dir / name
     data_dir.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -143,10 +160,10 @@ def add_account(runtime: Runtime, name: str = "", email: str | None = None,
                 account_id: str | None = None) -> AdminCredentials:
     """Another account, with its own admin; its credentials go to a 0600 file."""
     credentials = create_account(runtime, account_id, name=name, email=email)
+    credentials = replace(credentials, signin_link=signin_link(runtime, credentials.account_id))
     path = write_credentials_file(runtime.data_dir, credentials,
                                   f"account-{credentials.account_id}-admin-credentials.csv")
-    return AdminCredentials(credentials.account_id, credentials.user_name,
-                            credentials.access_key_id, credentials.secret_access_key, path)
+    return replace(credentials, path=path)
 
 
 def _admin_key(runtime: Runtime) -> AdminCredentials | None:

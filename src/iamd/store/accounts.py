@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from iamd.model.entities import Account, Page
 from iamd.store import schema
@@ -50,6 +50,23 @@ class SqlAccounts:
         return self._core.page(select(_accounts), listing="accounts",
                                order=[_accounts.c.account_id], after=after, limit=limit,
                                convert=_account)
+
+    def get_by_email(self, email: str) -> Account | None:
+        """The account whose root user has this email address (compared ignoring case)."""
+        row = self._core.execute(select(_accounts).where(
+            func.lower(_accounts.c.email) == email.lower()).order_by(
+            _accounts.c.created, _accounts.c.account_id).limit(1)).first()
+        return None if row is None else _account(row)
+
+    def root_password_hash(self, account_id: str) -> str | None:
+        row = self._core.execute(select(_accounts.c.root_password_hash).where(
+            _accounts.c.account_id == account_id)).first()
+        return None if row is None else row.root_password_hash
+
+    def set_root_password_hash(self, account_id: str, password_hash: str) -> bool:
+        result = self._core.execute(update(_accounts).where(
+            _accounts.c.account_id == account_id).values(root_password_hash=password_hash))
+        return result.rowcount == 1
 
     def update(self, account: Account) -> bool:
         """Write name, email and alias; False if the account is gone."""

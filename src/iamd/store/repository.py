@@ -25,6 +25,7 @@ from iamd.store.certificates import (
     SqlSigningCertificates,
     SqlSSHPublicKeys,
 )
+from iamd.store.console import SqlConsoleSessions, SqlSigninFailures, SqlSpentTokens
 from iamd.store.database import Backend, Database, open_database
 from iamd.store.groups import SqlGroups
 from iamd.store.inline import SqlInlinePolicies
@@ -169,6 +170,18 @@ class SqlTransaction:
     @_repository
     def service_activity(self) -> SqlServiceActivity:
         return SqlServiceActivity(self._core)
+
+    @_repository
+    def console_sessions(self) -> SqlConsoleSessions:
+        return SqlConsoleSessions(self._core)
+
+    @_repository
+    def signin_failures(self) -> SqlSigninFailures:
+        return SqlSigninFailures(self._core)
+
+    @_repository
+    def spent_tokens(self) -> SqlSpentTokens:
+        return SqlSpentTokens(self._core)
 
 
 class SqlStore:

@@ -111,6 +111,7 @@ accounts = Table(
     # Globally unique, like AWS account aliases (they form sign-in URLs).
     Column("alias", key(63), unique=True),
     _created(),
+    Column("root_password_hash", Text()),  # Argon2id; revision 0004
 )
 
 users = Table(
@@ -427,6 +428,39 @@ service_activity = Table(
     Column("action", String(128)),
     PrimaryKeyConstraint("principal_arn", "service_namespace"),
     Index(None, "account_id"),
+)
+
+# --- revision 0004: the web console --------------------------------------------
+
+# A console session is found by the SHA-256 of its cookie, so the table never
+# holds a usable session id; its state (who, MFA, role credentials) is sealed
+# by the master key.
+console_sessions = Table(
+    "console_sessions", metadata,
+    Column("id_hash", key(64), primary_key=True),
+    Column("account_id", key(ACCOUNT), nullable=False),
+    Column("state", LargeBinary(), nullable=False),
+    _created(),
+    Column("last_seen", UtcDateTime(), nullable=False),
+    Column("expires", UtcDateTime(), nullable=False),
+    Index(None, "expires"),
+)
+
+# Failed console sign-ins per subject (account and user, or client address),
+# shared by every node so throttling holds behind a load balancer.
+signin_failures = Table(
+    "signin_failures", metadata,
+    Column("subject", key(512), primary_key=True),
+    Column("failures", Integer(), nullable=False),
+    Column("last_failure", UtcDateTime(), nullable=False),
+)
+
+# Tokens that work once (federation sign-in tokens): a spent token's hash is
+# kept until it would have expired anyway.
+spent_tokens = Table(
+    "spent_tokens", metadata,
+    Column("token_hash", key(64), primary_key=True),
+    Column("expires", UtcDateTime(), nullable=False),
 )
 
 settings = Table(

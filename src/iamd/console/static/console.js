@@ -1,0 +1,71 @@
+// iamd console: copy buttons and the add-user wizard's steps. Pages work without it.
+"use strict";
+document.documentElement.classList.add("js");
+
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-copy]");
+  if (!button) return;
+  const source = document.getElementById(button.dataset.copy);
+  if (!source) return;
+  navigator.clipboard.writeText(source.textContent.trim()).then(() => {
+    const label = button.textContent;
+    button.textContent = "Copied";
+    setTimeout(() => { button.textContent = label; }, 1500);
+  });
+});
+
+// A form with [data-wizard] shows one fieldset.step at a time with Next/Previous.
+for (const form of document.querySelectorAll("form[data-wizard]")) {
+  const steps = Array.from(form.querySelectorAll(".step"));
+  if (steps.length < 2) continue;
+  let current = 0;
+  const show = (index) => {
+    steps.forEach((step, i) => { step.hidden = i !== index; });
+    current = index;
+    const heading = steps[index].querySelector("legend");
+    if (heading) { heading.tabIndex = -1; heading.focus(); }
+    form.querySelectorAll("[data-final]").forEach((b) => { b.hidden = index !== steps.length - 1; });
+    const review = form.querySelector("[data-review]");
+    if (review && index === steps.length - 1) {
+      review.textContent = "";
+      for (const [name, value] of new FormData(form).entries()) {
+        if (name === "csrf_token" || !value || /password|secret/i.test(name)) continue;
+        const row = document.createElement("li");
+        row.textContent = `${name}: ${value}`;
+        review.appendChild(row);
+      }
+    }
+  };
+  steps.forEach((step, i) => {
+    const nav = document.createElement("div");
+    nav.className = "actions";
+    if (i > 0) {
+      const back = document.createElement("button");
+      back.type = "button"; back.textContent = "Previous";
+      back.addEventListener("click", () => show(i - 1));
+      nav.appendChild(back);
+    }
+    if (i < steps.length - 1) {
+      const next = document.createElement("button");
+      next.type = "button"; next.className = "primary"; next.textContent = "Next";
+      next.addEventListener("click", () => {
+        const invalid = Array.from(step.querySelectorAll("input, select, textarea")).find((f) => !f.checkValidity());
+        if (invalid) { invalid.reportValidity(); return; }
+        show(i + 1);
+      });
+      nav.appendChild(next);
+    }
+    step.appendChild(nav);
+  });
+  show(0);
+}
+
+// Show/hide fields that depend on a checkbox or radio: [data-shows="id"].
+for (const toggle of document.querySelectorAll("[data-shows]")) {
+  const target = document.getElementById(toggle.dataset.shows);
+  if (!target) continue;
+  const group = toggle.name ? document.querySelectorAll(`[name="${toggle.name}"]`) : [toggle];
+  const update = () => { target.hidden = !toggle.checked; };
+  group.forEach((el) => el.addEventListener("change", update));
+  update();
+}
