@@ -5,9 +5,10 @@ password; the root user with the account's email address and its password.
 Whatever was wrong, the answer is the same sentence, and the same Argon2
 work is done, so a stranger learns nothing about which names exist.
 Failed attempts are counted per account and user name and per client
-address, in the store (every node sees them): after five, each further try
-waits, doubling from a minute up to fifteen; a success clears the count for
-that user. A principal with an MFA device then gives a code, accepted once.
+address, in the store (every node sees them): after five for a user (twenty
+for an address, which many people may share behind one NAT), each further
+try waits, doubling from a minute up to fifteen; a success clears the count
+for that user. A principal with an MFA device then gives a code, accepted once.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ INCORRECT = "Your authentication information is incorrect. Please try again."
 EXPIRED_HARD = ("Your password has expired and cannot be changed by you. "
                 "Contact your administrator.")
 FREE_TRIES = 5
+FREE_TRIES_PER_ADDRESS = 20
 FIRST_DELAY = timedelta(minutes=1)
 LONGEST_DELAY = timedelta(minutes=15)
 FORGET_AFTER = timedelta(hours=1)
@@ -61,10 +63,11 @@ def find_account(tx: Transaction, reference: str) -> Account | None:
     return tx.accounts.get_by_alias(reference.lower()) if reference else None
 
 
-def _delay(failures: int) -> timedelta:
-    if failures < FREE_TRIES:
+def _delay(subject: str, failures: int) -> timedelta:
+    free = FREE_TRIES_PER_ADDRESS if subject.startswith("address:") else FREE_TRIES
+    if failures < free:
         return timedelta(0)
-    delay: timedelta = FIRST_DELAY * (2 ** min(failures - FREE_TRIES, 10))
+    delay: timedelta = FIRST_DELAY * (2 ** min(failures - free, 10))
     return min(delay, LONGEST_DELAY)
 
 
@@ -77,7 +80,7 @@ def _wait_needed(tx: Transaction, subjects: list[str], now: datetime) -> int:
         failures, last = found
         if now - last >= FORGET_AFTER:
             continue
-        ready = last + _delay(failures)
+        ready = last + _delay(subject, failures)
         if ready > now:
             longest = max(longest, int((ready - now).total_seconds()) + 1)
     return longest
