@@ -5,15 +5,13 @@ chromium`); Playwright never downloads a browser. When it is missing the
 set-up installs it if it can (root with apt-get), and otherwise the tests
 skip saying so, unless IAMD_REQUIRE_BROWSER=1 (CI) makes that a failure.
 
-Each module gets its own `iamd serve`; `admin_page` is a browser page
-signed in as the bootstrap admin, whose first password was already changed
-to `ADMIN_PASSWORD`. Screenshots go to test-output/screenshots/ (not
-committed): `shoot(page, "name")` takes desktop and phone widths.
+Each module gets its own `iamd serve` (`console_server`); `admin_page` is a
+browser page signed in as its bootstrap admin (helpers in browser.py).
 """
 
 from __future__ import annotations
 
-import csv
+import fcntl
 import os
 import shutil
 import subprocess
@@ -25,9 +23,9 @@ import pytest
 
 from iamd.testing import IamdServer
 
+from .browser import admin_signed_in, first_run_row
+
 CHROMIUM = os.environ.get("IAMD_CHROMIUM", "/usr/bin/chromium")
-ADMIN_PASSWORD = "Adm1n-Chosen-Passw0rd!"
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "test-output" / "screenshots"
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -36,8 +34,12 @@ def _chromium() -> str | None:
     if Path(CHROMIUM).exists():
         return CHROMIUM
     if shutil.which("apt-get") and os.geteuid() == 0:
-        subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], capture_output=True,
-                       timeout=900, check=False)
+        # One installer at a time across pytest-xdist's workers.
+        with open("/tmp/iamd-chromium-install.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not Path(CHROMIUM).exists():
+                subprocess.run(["apt-get", "install", "-y", "-q", "chromium"],
+                               capture_output=True, timeout=900, check=False)
     return CHROMIUM if Path(CHROMIUM).exists() else None
 
 
@@ -66,63 +68,8 @@ def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IamdSer
         yield server
 
 
-def first_run_row(server: IamdServer) -> dict[str, str]:
-    with (server.data_dir / "admin-credentials.csv").open(newline="") as handle:
-        return next(csv.DictReader(handle))
-
-
-def sign_in(page: Any, server: IamdServer, account: str, user: str, password: str) -> None:
-    page.goto(f"{server.endpoint}/signin/{account}")
-    page.get_by_label("IAM username").fill(user)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
-
-
-def change_password(page: Any, old: str, new: str) -> None:
-    page.get_by_label("Old password").fill(old)
-    page.get_by_label("New password", exact=True).fill(new)
-    page.get_by_label("Retype new password").fill(new)
-    page.get_by_role("button", name="Confirm password change").click()
-
-
-def admin_signed_in(server: IamdServer, browser: Any) -> Any:
-    """A new browser context signed in as the admin (first password changed once)."""
-    context = browser.new_context()
-    page = context.new_page()
-    row = first_run_row(server)
-    done = server.data_dir / "admin-password-changed"
-    sign_in(page, server, server.account_id, "admin",
-            ADMIN_PASSWORD if done.exists() else row["Password"])
-    if not done.exists():
-        page.wait_for_url("**/console/change-password")
-        change_password(page, row["Password"], ADMIN_PASSWORD)
-        done.touch()
-    page.wait_for_url("**/console**")
-    return page
-
-
 @pytest.fixture
 def admin_page(console_server: IamdServer, browser: Any) -> Iterator[Any]:
     page = admin_signed_in(console_server, browser)
     yield page
     page.context.close()
-
-
-def shoot(page: Any, name: str) -> None:
-    """Desktop and phone screenshots of the current page, for people to look at."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    size = page.viewport_size or {"width": 1280, "height": 720}
-    page.set_viewport_size({"width": 1280, "height": 800})
-    page.screenshot(path=str(SCREENSHOTS / f"{name}-desktop.png"), full_page=True)
-    page.set_viewport_size({"width": 390, "height": 844})
-    page.screenshot(path=str(SCREENSHOTS / f"{name}-phone.png"), full_page=True)
-    page.set_viewport_size(size)
-
-
-def assert_accessible(page: Any) -> None:
-    """axe-core finds no serious or critical violation on the current page."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    bad = [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
-    assert not bad, [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in bad]

@@ -8,7 +8,8 @@ import httpx
 import pytest
 
 from iamd.testing import IamdServer
-from tests.functional.console.conftest import (
+
+from .browser import (
     admin_signed_in,
     assert_accessible,
     first_run_row,
