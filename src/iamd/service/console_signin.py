@@ -63,6 +63,13 @@ def find_account(tx: Transaction, reference: str) -> Account | None:
     return tx.accounts.get_by_alias(reference.lower()) if reference else None
 
 
+def account_id_for(runtime: Runtime, reference: str) -> str | None:
+    """The id of the account a person named by id or alias (switch role)."""
+    with runtime.store.transaction(read_only=True) as tx:
+        account = find_account(tx, reference)
+    return account.account_id if account is not None else None
+
+
 def _delay(subject: str, failures: int) -> timedelta:
     free = FREE_TRIES_PER_ADDRESS if subject.startswith("address:") else FREE_TRIES
     if failures < free:
