@@ -14,11 +14,11 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from iamd.api.app import create_app
-from iamd.console import dashboard, federation, signin, switch_role
+from iamd.console import dashboard, federation, saml_signin, signin, switch_role
 from iamd.service.runtime import Runtime
 
 # Each module of pages contributes its routes.
-PAGES = (signin, dashboard, switch_role, federation)
+PAGES = (signin, dashboard, switch_role, federation, saml_signin)
 
 
 def _is_browser_visit(request: Request) -> bool:

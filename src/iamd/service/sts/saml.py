@@ -258,16 +258,45 @@ def _check_times(signed: Any, assertion: Any, now: datetime) -> tuple[str | None
     return recipient, _time(statement, "SessionNotOnOrAfter")
 
 
-def _check_audience(assertion: Any, recipient: str | None) -> str:
+def _check_audience(assertion: Any, recipient: str | None, own_acs: str) -> str:
+    """AWS's audience; the recipient is AWS's sign-in endpoint or this server's
+    own console (`own_acs`: an IdP set up to post to iamd's /saml)."""
     audiences = ["".join(a.itertext()).strip() for a in assertion.iterfind(
         f"{{{SAML}}}Conditions/{{{SAML}}}AudienceRestriction/{{{SAML}}}Audience")]
     if not any(AWS_AUDIENCE.fullmatch(a) for a in audiences):
         raise _invalid("The SAML response's audience is not AWS: expected "
                        "https://signin.aws.amazon.com/saml")
-    if recipient is not None and not AWS_AUDIENCE.fullmatch(recipient):
+    if recipient is not None and not AWS_AUDIENCE.fullmatch(recipient) and recipient != own_acs:
         raise _invalid("The SAML response's recipient is not AWS: expected "
                        "https://signin.aws.amazon.com/saml")
     return recipient or next(a for a in audiences if AWS_AUDIENCE.fullmatch(a))
+
+
+def console_acs(public_url: str) -> str:
+    """Where an IdP posts SAML responses for iamd's console."""
+    return f"{public_url}/saml"
+
+
+def roles_offered(saml_response: str) -> list[tuple[str, str]]:
+    """The (role ARN, provider ARN) pairs an unencrypted SAML response offers,
+    for the console to let a person choose; nothing here is verified (the
+    chosen pair goes through AssumeRoleWithSAML, which verifies everything)."""
+    try:
+        response = etree.fromstring(base64.b64decode(saml_response, validate=False),
+                                    parser=safe_parser())
+    except (binascii.Error, ValueError, etree.XMLSyntaxError):
+        return []
+    assertion = response.find(f"{{{SAML}}}Assertion")
+    if assertion is None:
+        return []
+    pairs = []
+    for value in _attributes(assertion).get(ATTRIBUTES + "Role", []):
+        parts = [p.strip() for p in value.split(",")]
+        roles = [p for p in parts if ":role/" in p]
+        providers = [p for p in parts if ":saml-provider/" in p]
+        if len(parts) == 2 and len(roles) == 1 and len(providers) == 1:
+            pairs.append((roles[0], providers[0]))
+    return sorted(set(pairs))
 
 
 def _session_tags(attributes: dict[str, list[str]]) -> tuple[dict[str, str], list[str]]:
@@ -318,7 +347,7 @@ def assume_role_with_saml(ctx: OperationContext, params: Params) -> dict[str, An
         raise _invalid("Issuer not present in specified provider")
     now = ctx.info.now
     recipient, session_not_after = _check_times(signed, assertion, now)
-    audience = _check_audience(assertion, recipient)
+    audience = _check_audience(assertion, recipient, console_acs(ctx.runtime.public_url))
 
     attributes = _attributes(assertion)
     session_names = attributes.get(ATTRIBUTES + "RoleSessionName", [])
