@@ -14,11 +14,18 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from iamd.api.app import create_app
-from iamd.console import dashboard, federation, saml_signin, signin, switch_role
+from iamd.console import (
+    dashboard,
+    federation,
+    saml_signin,
+    security_credentials,
+    signin,
+    switch_role,
+)
 from iamd.service.runtime import Runtime
 
 # Each module of pages contributes its routes.
-PAGES = (signin, dashboard, switch_role, federation, saml_signin)
+PAGES = (signin, dashboard, switch_role, federation, saml_signin, security_credentials)
 
 
 def _is_browser_visit(request: Request) -> bool:

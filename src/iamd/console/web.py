@@ -66,6 +66,8 @@ NOTICES = {
     "deleted": "Deleted.",
     "saved": "Saved.",
     "switched-back": "You switched back to your own identity.",
+    "mfa-assigned": "The MFA device is assigned.",
+    "mfa-removed": "The MFA device is removed.",
 }
 
 templates = Environment(loader=PackageLoader("iamd.console", "templates"),
@@ -141,6 +143,7 @@ class View:
     @property
     def method(self) -> str:
         return self.request.method
+
 
     # --- service operations ---------------------------------------------------
     def info(self) -> RequestInfo:

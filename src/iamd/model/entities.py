@@ -186,7 +186,7 @@ class InlinePolicy:
 @dataclass(frozen=True, slots=True)
 class AccessKey:
     id: str  # AKIA...
-    user_id: str
+    user_id: str | None  # None: a key of the account's root user
     account_id: str
     secret_ciphertext: bytes  # sealed by iamd.store.secrets.SecretBox
     status: str  # "Active" | "Inactive"

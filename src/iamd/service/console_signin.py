@@ -26,7 +26,7 @@ from iamd.service.console_sessions import (
     ConsoleState,
     new_state,
 )
-from iamd.service.mfa import authenticate_user_code
+from iamd.service.mfa import authenticate_root_code, authenticate_user_code
 from iamd.service.passwords import (
     _decoy_hash,
     conforms,
@@ -149,32 +149,52 @@ def sign_in_root(runtime: Runtime, email: str, password: str, client_ip: str,
             return _throttled(wait)
         account = tx.accounts.get_by_email(email.strip()) if email.strip() else None
         stored = tx.accounts.root_password_hash(account.account_id) if account else None
+        has_mfa = bool(tx.mfa_devices.list_for_root(account.account_id)) if account else False
     good = verify_password(stored or _decoy_hash(), password) and stored is not None
     if not good or account is None:
         return _fail(runtime, subjects, now)
     with runtime.store.transaction() as tx:
         tx.signin_failures.clear(subjects[0])
-    return SignInResult(new_state(ROOT_USER, account.account_id, now))
+    state = new_state(ROOT_USER, account.account_id, now)
+    return SignInResult(replace(state, kind=PENDING_MFA, base={"kind": ROOT_USER}) if has_mfa
+                        else state)
 
 
 def complete_mfa(runtime: Runtime, pending: ConsoleState, code: str, client_ip: str,
                  now: datetime) -> SignInResult:
-    """The second step: a fresh code of one of the user's MFA devices."""
-    subjects = [f"mfa:{pending.account_id}:{pending.user_id}", f"address:{client_ip}"]
+    """The second step: a fresh code of one of the principal's MFA devices."""
+    root = (pending.base or {}).get("kind") == ROOT_USER
+    subjects = [f"mfa:{pending.account_id}:{pending.user_id or 'root'}", f"address:{client_ip}"]
     with runtime.store.transaction() as tx:
         wait = _wait_needed(tx, subjects, now)
         if wait:
             return _throttled(wait)
-        ok = False
-        for device in tx.mfa_devices.list_for_user(pending.user_id):
-            if authenticate_user_code(tx, runtime.secrets, pending.account_id, pending.user_id,
-                                      device.serial_number, code.strip(), now) is None:
-                ok = True
-                break
+        if root:
+            ok = authenticate_root_code(tx, runtime.secrets, pending.account_id, code.strip(), now)
+        else:
+            ok = any(authenticate_user_code(tx, runtime.secrets, pending.account_id,
+                                            pending.user_id, device.serial_number, code.strip(),
+                                            now) is None
+                     for device in tx.mfa_devices.list_for_user(pending.user_id))
     if not ok:
         return _fail(runtime, subjects, now)
-    return SignInResult(replace(pending, kind=USER, base=None, mfa_time=now.isoformat(),
-                                signed_in=now.isoformat()))
+    return SignInResult(replace(pending, kind=ROOT_USER if root else USER, base=None,
+                                mfa_time=now.isoformat(), signed_in=now.isoformat()))
+
+
+def set_root_email(runtime: Runtime, account_id: str, email: str) -> None:
+    """The root user's email address: its console sign-in name, unique across accounts."""
+    email = email.strip()
+    if "@" not in email or len(email) > 255:
+        raise ValueError(f"not an email address: {email!r}")
+    with runtime.store.transaction() as tx:
+        account = tx.accounts.get(account_id)
+        if account is None:
+            raise ValueError(f"no account {account_id}")
+        other = tx.accounts.get_by_email(email)
+        if other is not None and other.account_id != account_id:
+            raise ValueError(f"account {other.account_id} already has that email address")
+        tx.accounts.update(replace(account, email=email))
 
 
 def set_root_password(runtime: Runtime, account_id: str, password: str) -> None:
@@ -183,6 +203,9 @@ def set_root_password(runtime: Runtime, account_id: str, password: str) -> None:
         account = tx.accounts.get(account_id)
         if account is None:
             raise ValueError(f"no account {account_id}")
+        if not account.email:
+            raise ValueError("the root user has no email address to sign in with; "
+                             "give one with --root-email")
         names = tuple(n for n in (account.name, account.email) if n)
         if len(password) > 128 or not conforms(password, None, names):
             raise ValueError("the password must be 8 to 128 characters with at least three of: "

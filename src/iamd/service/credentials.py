@@ -38,9 +38,11 @@ def resolve_access_key(runtime: Runtime, access_key_id: str, session_token: str 
         found = tx.access_keys.get_with_user(access_key_id)
     if found is not None:
         key, user = found
-        if key.status == "Active" and user is not None:
+        if key.status == "Active" and (user is not None or key.user_id is None):
             secret = runtime.secrets.decrypt(key.secret_ciphertext,
                                              access_key_associated_data(key.id)).decode()
+            if user is None:  # a key of the root user
+                return ResolvedKey(root_caller(key.account_id, key.id), secret)
             caller = Caller(account_id=user.account_id, arn=user.arn, kind=IAM_USER,
                             user_id=user.id, access_key_id=key.id, user=user)
             return ResolvedKey(caller, secret)

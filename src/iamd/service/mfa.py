@@ -175,6 +175,13 @@ def authenticate_user_code(tx: Transaction, box: SecretBox, account_id: str,
     return None
 
 
+def authenticate_root_code(tx: Transaction, box: SecretBox, account_id: str, code: str | None,
+                           now: datetime) -> bool:
+    """For the console's root sign-in: a fresh code of one of root's devices."""
+    return any(accept_code(tx, box, device, code, now)
+               for device in tx.mfa_devices.list_for_root(account_id))
+
+
 def verify_session_mfa(ctx: OperationContext, serial_number: str | None,
                        code: str | None) -> bool:
     """For AssumeRole and GetSessionToken: True if the call brings a good code

@@ -65,6 +65,13 @@ class SqlAccessKeys:
                                   .order_by(_keys.c.created, _keys.c.id)).all()
         return tuple(_access_key(row) for row in rows)
 
+    def list_for_root(self, account_id: str) -> tuple[AccessKey, ...]:
+        """The root user's keys (those without a user), oldest first."""
+        rows = self._core.execute(select(_keys).where(
+            (_keys.c.account_id == account_id) & _keys.c.user_id.is_(None))
+            .order_by(_keys.c.created, _keys.c.id)).all()
+        return tuple(_access_key(row) for row in rows)
+
     def count_for_user(self, user_id: str) -> int:
         statement = select(func.count()).select_from(_keys).where(_keys.c.user_id == user_id)
         return int(self._core.execute(statement).scalar_one())

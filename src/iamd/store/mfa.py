@@ -24,6 +24,9 @@ from iamd.store.transaction import TransactionCore, fold
 _devices = schema.mfa_devices
 _FIELDS = tuple(f.name for f in dataclasses.fields(MfaDevice))
 
+# Enabled for someone: a user (user_id set) or the root user (no user, but an
+# enable date).
+_ENABLED = _devices.c.user_id.is_not(None) | _devices.c.enabled.is_not(None)
 
 def _device(row: Any) -> MfaDevice:
     mapping = row._mapping
@@ -57,8 +60,7 @@ class SqlMfaDevices:
         or only free (False) ones."""
         statement = select(_devices).where(_devices.c.account_id == account_id)
         if assigned is not None:
-            statement = statement.where(
-                _devices.c.user_id.is_not(None) if assigned else _devices.c.user_id.is_(None))
+            statement = statement.where(_ENABLED if assigned else ~_ENABLED)
         # Names are unique per account, so the name alone orders the listing
         # and keeps the marker short.
         return self._core.page(statement, listing="mfa-devices", order=[_devices.c.name_lower],
@@ -70,6 +72,14 @@ class SqlMfaDevices:
                                   .order_by(_devices.c.enabled, _devices.c.serial_number)).all()
         return tuple(_device(row) for row in rows)
 
+    def list_for_root(self, account_id: str) -> tuple[MfaDevice, ...]:
+        """The devices enabled for the account's root user (enabled, with no user)."""
+        rows = self._core.execute(select(_devices).where(
+            (_devices.c.account_id == account_id) & _devices.c.user_id.is_(None)
+            & _devices.c.enabled.is_not(None))
+            .order_by(_devices.c.enabled, _devices.c.serial_number)).all()
+        return tuple(_device(row) for row in rows)
+
     def _count(self, condition: ColumnElement[bool]) -> int:
         statement = select(func.count()).select_from(_devices).where(condition)
         return int(self._core.execute(statement).scalar_one())
@@ -77,26 +87,25 @@ class SqlMfaDevices:
     def count(self, account_id: str, *, assigned: bool | None = None) -> int:
         condition = _devices.c.account_id == account_id
         if assigned is not None:
-            condition = condition & (
-                _devices.c.user_id.is_not(None) if assigned else _devices.c.user_id.is_(None))
+            condition = condition & (_ENABLED if assigned else ~_ENABLED)
         return self._count(condition)
 
     def count_for_user(self, user_id: str) -> int:
         return self._count(_devices.c.user_id == user_id)
 
-    def enable(self, serial_number: str, user_id: str, when: datetime, last_step: int) -> bool:
-        """Enable a free device for a user; False if it is gone or already enabled."""
+    def enable(self, serial_number: str, user_id: str | None, when: datetime,
+               last_step: int) -> bool:
+        """Enable a free device for a user (None: the root user); False if it is
+        gone or already enabled."""
         result = self._core.execute(
-            update(_devices).where((_devices.c.serial_number == serial_number)
-                                   & _devices.c.user_id.is_(None))
+            update(_devices).where((_devices.c.serial_number == serial_number) & ~_ENABLED)
             .values(user_id=user_id, enabled=when, last_step=last_step))
         return result.rowcount == 1
 
     def deactivate(self, serial_number: str) -> bool:
         """Free a device; `last_step` stays, so its old codes stay spent."""
         result = self._core.execute(
-            update(_devices).where((_devices.c.serial_number == serial_number)
-                                   & _devices.c.user_id.is_not(None))
+            update(_devices).where((_devices.c.serial_number == serial_number) & _ENABLED)
             .values(user_id=None, enabled=None))
         return result.rowcount == 1
 

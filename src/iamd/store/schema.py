@@ -247,7 +247,8 @@ INLINE_POLICY_TABLES: dict[PrincipalKind, Table] = {
 access_keys = Table(
     "access_keys", metadata,
     Column("id", key(ID), primary_key=True),
-    Column("user_id", key(ID), ForeignKey("users.id"), nullable=False),
+    # NULL: a key of the account's root user (revision 0004).
+    Column("user_id", key(ID), ForeignKey("users.id")),
     Column("account_id", key(ACCOUNT), ForeignKey("accounts.account_id"), nullable=False),
     Column("secret_ciphertext", LargeBinary(), nullable=False),
     Column("status", String(16), nullable=False),

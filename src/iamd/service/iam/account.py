@@ -146,11 +146,10 @@ def get_account_summary(ctx: OperationContext, params: Params) -> dict[str, Any]
         "RolePolicySizeQuota": ROLE_POLICY_SIZE,
         "PolicySizeQuota": POLICY_SIZE,
         "AssumeRolePolicySizeQuota": ASSUME_ROLE_POLICY_SIZE,
-        # The root user of an iamd account has no password, access keys,
-        # signing certificates or MFA device of its own.
-        "AccountMFAEnabled": 0,
-        "AccountAccessKeysPresent": 0,
-        "AccountPasswordPresent": 0,
+        # The root user's own credentials (it has no signing certificates).
+        "AccountMFAEnabled": int(bool(tx.mfa_devices.list_for_root(account_id))),
+        "AccountAccessKeysPresent": int(bool(tx.access_keys.list_for_root(account_id))),
+        "AccountPasswordPresent": int(tx.accounts.root_password_hash(account_id) is not None),
         "AccountSigningCertificatesPresent": 0,
         # Session tokens valid in every Region, as AWS's version 2 tokens; the
         # global endpoint answers 1 while an account has not opted in.

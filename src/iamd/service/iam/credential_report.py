@@ -109,12 +109,16 @@ def build_report(tx: Transaction, account_id: str) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
-    # The root user of an iamd account has no password, keys, certificates or MFA.
-    writer.writerow(["<root_account>", arns.root_arn(account_id),
-                     _time(account.created if account is not None else None),
-                     NOT_SUPPORTED, NA, NOT_SUPPORTED, NOT_SUPPORTED, "false",
-                     "false", NA, NA, NA, NA, "false", NA, NA, NA, NA,
-                     "false", NA, "false", NA])
+    # The root user: its password is not_supported as AWS reports it, its
+    # MFA and access keys are real; it has no signing certificates.
+    root_keys = tx.access_keys.list_for_root(account_id)
+    root_row = ["<root_account>", arns.root_arn(account_id),
+                _time(account.created if account is not None else None),
+                NOT_SUPPORTED, NA, NOT_SUPPORTED, NOT_SUPPORTED,
+                _flag(bool(tx.mfa_devices.list_for_root(account_id)))]
+    for index in range(2):
+        root_row += _key_columns(root_keys[index] if index < len(root_keys) else None)
+    writer.writerow([*root_row, "false", NA, "false", NA])
     for user in _users(tx, account_id):
         writer.writerow(_user_row(tx, user, max_age))
     return out.getvalue().rstrip("\n").encode("utf-8")

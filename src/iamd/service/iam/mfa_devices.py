@@ -6,8 +6,11 @@ UntagMFADevice, ListMFADeviceTags).
 A device is created free, with its seed shown once (as base32 text and as a
 QR code PNG) and then kept only sealed. Enabling it for a user takes two
 consecutive codes from it; a user holds at most eight devices, and a device
-serves one user until it is deactivated. Deleting an enabled device, or a
-user with one, is refused. Codes are checked by `iamd.service.mfa`.
+serves one user until it is deactivated. Called by the root user without
+UserName, EnableMFADevice, DeactivateMFADevice, ListMFADevices and
+GetMFADevice are about the root user's own devices (enabled with no user).
+Deleting an enabled device, or a user with one, is refused. Codes are
+checked by `iamd.service.mfa`.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ from iamd.model.errors import (
     ValidationError,
 )
 from iamd.service import arns, mfa
-from iamd.service.context import ROOT, OperationContext
+from iamd.service.context import OperationContext
+from iamd.service.iam.access_keys import ROOT_NAME, for_root
 from iamd.service.iam.common import (
     add_tags,
     checked_marker,
@@ -132,26 +136,48 @@ def create_virtual_mfa_device(ctx: OperationContext, params: Params) -> dict[str
     return {"VirtualMFADevice": shape}
 
 
+def _holder(ctx: OperationContext, params: Params,
+            for_update: bool = False) -> tuple[str | None, str]:
+    """(user id, user name) whose devices the call is about; (None, "root") for root."""
+    if for_root(ctx, params):
+        return None, ROOT_NAME
+    user = target_user(ctx, params, for_update=for_update)
+    return user.id, user.name
+
+
+def _devices_of(ctx: OperationContext, user_id: str | None) -> tuple[MfaDevice, ...]:
+    if user_id is None:
+        return ctx.tx.mfa_devices.list_for_root(ctx.account_id)
+    return ctx.tx.mfa_devices.list_for_user(user_id)
+
+
+def _holds(device: MfaDevice, account_id: str, user_id: str | None) -> bool:
+    if user_id is None:
+        return (device.user_id is None and device.enabled is not None
+                and device.account_id == account_id)
+    return device.user_id == user_id
+
+
 @operation("iam", "EnableMFADevice")
 def enable_mfa_device(ctx: OperationContext, params: Params) -> None:
-    user = target_user(ctx, params, for_update=True)
+    user_id, _ = _holder(ctx, params, for_update=True)
     device = get_device_or_fail(ctx, params["SerialNumber"], for_update=True)
-    if device.user_id is not None:
+    if device.user_id is not None or device.enabled is not None:
         raise EntityAlreadyExists(IN_USE)
-    if ctx.tx.mfa_devices.count_for_user(user.id) >= MAX_DEVICES_PER_USER:
+    if len(_devices_of(ctx, user_id)) >= MAX_DEVICES_PER_USER:
         raise LimitExceeded(f"Cannot exceed quota for MFADevicesPerUser: {MAX_DEVICES_PER_USER}")
     step = mfa.check_code_pair(ctx.runtime.secrets, device, params.get("AuthenticationCode1"),
                                params.get("AuthenticationCode2"), ctx.info.now)
     if step is None:
         raise InvalidAuthenticationCode(INVALID_CODE)
-    ctx.tx.mfa_devices.enable(device.serial_number, user.id, ctx.info.now, step)
+    ctx.tx.mfa_devices.enable(device.serial_number, user_id, ctx.info.now, step)
 
 
 def _users_device(ctx: OperationContext, params: Params) -> MfaDevice:
-    """The named device, which must be enabled for the target user."""
-    user = target_user(ctx, params, for_update=True)
+    """The named device, which must be enabled for the target user (or root)."""
+    user_id, _ = _holder(ctx, params, for_update=True)
     device = get_device_or_fail(ctx, params["SerialNumber"], for_update=True)
-    if device.user_id != user.id:
+    if not _holds(device, ctx.account_id, user_id):
         raise NoSuchEntity(NOT_THE_USERS)
     return device
 
@@ -177,7 +203,7 @@ def resync_mfa_device(ctx: OperationContext, params: Params) -> None:
 @operation("iam", "DeleteVirtualMFADevice", resource=_serial_arn, context=_resource_tags)
 def delete_virtual_mfa_device(ctx: OperationContext, params: Params) -> None:
     device = get_device_or_fail(ctx, params["SerialNumber"], for_update=True)
-    if device.user_id is not None:
+    if device.user_id is not None or device.enabled is not None:
         raise DeleteConflict(STILL_ENABLED)
     ctx.tx.mfa_devices.delete(device.serial_number)
 
@@ -190,12 +216,9 @@ def _mfa_device_shape(user_name: str, device: MfaDevice) -> dict[str, Any]:
 @operation("iam", "ListMFADevices", read_only=True)
 def list_mfa_devices(ctx: OperationContext, params: Params) -> dict[str, Any]:
     after, limit = page_args(params)
-    if params.get("UserName") is None and ctx.caller.kind == ROOT:
-        # The root user asking about itself: iamd keeps no MFA for root.
-        return {"MFADevices": [], "IsTruncated": False}
-    user = target_user(ctx, params)
-    devices = ctx.tx.mfa_devices.list_for_user(user.id)
-    return list_result(devices, "MFADevices", lambda d: _mfa_device_shape(user.name, d),
+    user_id, user_name = _holder(ctx, params)
+    devices = _devices_of(ctx, user_id)
+    return list_result(devices, "MFADevices", lambda d: _mfa_device_shape(user_name, d),
                        after, limit, key=lambda d: d.serial_number)
 
 
@@ -214,17 +237,22 @@ def list_virtual_mfa_devices(ctx: OperationContext, params: Params) -> dict[str,
             listed["User"] = user_shape(user)
             listed["User"].pop("PermissionsBoundary", None)
             listed["EnableDate"] = device.enabled
+        elif device.enabled is not None:  # the root user's
+            listed["User"] = {"Path": "/", "UserName": ctx.account_id,
+                              "UserId": ctx.account_id, "Arn": arns.root_arn(ctx.account_id),
+                              "CreateDate": device.enabled}
+            listed["EnableDate"] = device.enabled
         return listed
     return page_result(page, "VirtualMFADevices", shape)
 
 
 @operation("iam", "GetMFADevice", read_only=True)
 def get_mfa_device(ctx: OperationContext, params: Params) -> dict[str, Any]:
-    user = target_user(ctx, params)
+    user_id, user_name = _holder(ctx, params)
     device = ctx.tx.mfa_devices.get(params["SerialNumber"])
-    if device is None or device.user_id != user.id:
+    if device is None or not _holds(device, ctx.account_id, user_id):
         raise no_such_device(params["SerialNumber"])
-    return _mfa_device_shape(user.name, device)
+    return _mfa_device_shape(user_name, device)
 
 
 @operation("iam", "TagMFADevice", resource=_serial_arn, context=_resource_tags)

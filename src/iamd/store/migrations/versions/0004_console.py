@@ -1,5 +1,5 @@
-"""The web console: its sessions, sign-in throttling, once-only tokens, and
-the root user's console password.
+"""The web console: its sessions, sign-in throttling, once-only tokens, the
+root user's console password, and root access keys (a key without a user).
 
 Revision ID: 0004
 Revises: 0003
@@ -30,6 +30,8 @@ def timestamp() -> sa.DateTime:
 def upgrade() -> None:
     with op.batch_alter_table("accounts") as batch:
         batch.add_column(sa.Column("root_password_hash", sa.Text()))
+    with op.batch_alter_table("access_keys") as batch:
+        batch.alter_column("user_id", existing_type=key(128), nullable=True)
     op.create_table(
         "console_sessions",
         sa.Column("id_hash", key(64), nullable=False),
@@ -59,5 +61,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in ("spent_tokens", "signin_failures", "console_sessions"):
         op.drop_table(table)
+    op.execute("DELETE FROM access_keys WHERE user_id IS NULL")
+    with op.batch_alter_table("access_keys") as batch:
+        batch.alter_column("user_id", existing_type=key(128), nullable=False)
     with op.batch_alter_table("accounts") as batch:
         batch.drop_column("root_password_hash")
