@@ -7,6 +7,8 @@ other request to `/` is the Query API's, exactly as before.
 
 from __future__ import annotations
 
+import logging
+
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -43,7 +45,22 @@ def console_routes(runtime: Runtime) -> list[BaseRoute]:
     return routes
 
 
+class QueryStringRedaction(logging.Filter):
+    """Keep query strings out of the access log: presigned URLs, the
+    federation endpoint's Session and SigninToken carry credentials there."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str) \
+                and "?" in args[2]:
+            record.args = (*args[:2], args[2].split("?", 1)[0] + "?<redacted>", *args[3:])
+        return True
+
+
 def create_server_app(runtime: Runtime) -> Starlette:
+    access_log = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, QueryStringRedaction) for f in access_log.filters):
+        access_log.addFilter(QueryStringRedaction())
     app = create_app(runtime)
     api_root = next(r for r in app.router.routes if isinstance(r, Route) and r.path == "/")
 
