@@ -1,5 +1,7 @@
-"""`iamd serve --dev`: unknown keys act as the root user, and /_iamd/reset empties the store.
-Outside dev mode the reset endpoint does not exist."""
+"""`iamd serve --dev`: unknown keys act as the root user, and /_iamd/reset empties the
+account as moto_server's reset does (no users, no groups), the admin key in
+admin-credentials.csv still working, as the root user's. Outside dev mode the reset
+endpoint does not exist."""
 
 from __future__ import annotations
 
@@ -34,11 +36,17 @@ def test_dev_mode_root_and_reset(tmp_path: Path) -> None:
             anyone.create_user(UserName="temporary")
         assert exc.value.response["Error"]["Code"] == "EntityAlreadyExists"
         assert post(f"{server.endpoint}/_iamd/reset") == 200
-        names = [u["UserName"] for u in anyone.list_users()["Users"]]
-        assert names == ["admin"]
-        # The admin's key survives a reset, signatures checked as ever.
-        assert server.client("iam").get_user()["User"]["UserName"] == "admin"
+        assert anyone.list_users()["Users"] == []
+        assert anyone.list_groups()["Groups"] == []
+        # The admin's key survives a reset as the root user's, signatures checked as ever.
+        admin = server.client("sts")
+        assert admin.get_caller_identity()["Arn"] == "arn:aws:iam::123456789012:root"
+        forged = server.client("sts", server.access_key_id, "x" * 40)
+        with pytest.raises(ClientError) as exc:
+            forged.get_caller_identity()
+        assert exc.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
         assert post(f"{server.endpoint}/moto-api/reset") == 200
+        assert anyone.list_users()["Users"] == []
 
 
 def test_reset_does_not_exist_outside_dev_mode(iamd_server: IamdServer) -> None:
@@ -56,4 +64,5 @@ def test_reset_keeps_the_admin_key_across_restarts_and_workers(tmp_path: Path) -
         assert again.access_key_id == key_id
         for _ in range(4):  # whichever worker answers the reset
             assert post(f"{again.endpoint}/_iamd/reset") == 200
-            assert again.client("iam").get_user()["User"]["UserName"] == "admin"
+            assert again.client("sts").get_caller_identity()["Arn"].endswith(":root")
+            assert again.client("iam").list_users()["Users"] == []

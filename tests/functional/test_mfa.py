@@ -250,10 +250,11 @@ def test_session_token_with_mfa(iamd_server: IamdServer, iam: Any, unique: Any) 
     with pytest.raises(ClientError) as exc:
         iamd_server.client("iam", key_id, secret).list_users()
     assert error(exc)[0] == "AccessDenied"
+    # GetSessionToken without MFA: such credentials may not call IAM at all.
     plain = sts.get_session_token()["Credentials"]
     with pytest.raises(ClientError) as exc:
         session_client(iamd_server, "iam", plain).list_users()
-    assert error(exc)[0] == "AccessDenied"
+    assert error(exc)[0] == "InvalidClientTokenId"
 
     # The codes of enabling are spent; a wrong one fails; the next step's works once.
     for code in (token.code(0), token.code(-1), token.wrong_code()):

@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
+from test_authorization_endpoint import authorize, client_request
 
 from iamd.testing import IamdServer
 
@@ -138,20 +140,33 @@ def test_role_chaining_is_limited_to_an_hour_and_carries_transitive_tags(
 
 
 def test_federation_token_needs_a_policy(iamd_server: IamdServer, iam: Any, unique: Any) -> None:
+    """A federated user may do only what both the user's policies and the session
+    policy allow, and never call IAM (the "Compare AWS STS credentials" table):
+    its permissions show where it is used, at another service (/_iamd/authorize)."""
     name = unique("broker")
     _, key_id, secret = user_with_keys(iam, name, {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": ["sts:GetFederationToken", "iam:List*"], "Resource": "*"}]})
+        {"Effect": "Allow", "Action": ["sts:GetFederationToken", "iam:List*", "s3:*"],
+         "Resource": "*"}]})
     sts = iamd_server.client("sts", key_id, secret)
     bare = sts.get_federation_token(Name="carol")
     assert bare["FederatedUser"]["Arn"].endswith(":federated-user/carol")
     with pytest.raises(ClientError) as exc:
         session_client(iamd_server, "iam", bare["Credentials"]).list_users()
-    assert error(exc)[1].endswith("because no session policy allows the iam:ListUsers action")
+    assert error(exc)[0] == "InvalidClientTokenId"
+
+    def decision(issued: dict[str, Any], action: str = "s3:GetObject") -> str:
+        creds = Credentials(issued["AccessKeyId"], issued["SecretAccessKey"],
+                            issued["SessionToken"])
+        method = "GET" if action == "s3:GetObject" else "DELETE"
+        answer = authorize(iamd_server, client_request(creds, method=method), action=action)
+        return str(answer["decision"])
+
+    assert decision(bare["Credentials"]) == "ImplicitDeny"
     scoped = sts.get_federation_token(Name="carol", Policy=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:ListUsers", "Resource": "*"}]}))
-    session_client(iamd_server, "iam", scoped["Credentials"]).list_users()
-    with pytest.raises(ClientError):
-        session_client(iamd_server, "iam", scoped["Credentials"]).list_groups()
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject",
+                                                "Resource": "*"}]}))
+    assert decision(scoped["Credentials"]) == "Allow"
+    assert decision(scoped["Credentials"], "s3:DeleteObject") == "ImplicitDeny"
 
 
 def test_session_token_and_tampering(iamd_server: IamdServer) -> None:

@@ -149,7 +149,7 @@ class View:
     def info(self) -> RequestInfo:
         return RequestInfo(request_id=str(uuid.uuid4()), now=self.now, source_ip=self.client_ip,
                            secure_transport=secure_request(self.request),
-                           user_agent=self.request.headers.get("user-agent", ""))
+                           user_agent=self.request.headers.get("user-agent", ""), console=True)
 
     def call(self, operation: str, params: Mapping[str, Any] | None = None, *,
              service: str = "iam", caller: Caller | None = None) -> dict[str, Any]:

@@ -80,7 +80,7 @@ def create_account(runtime: Runtime, account_id: str | None = None, name: str = 
     """A new account with its admin user, group and key, in one transaction."""
     now = datetime.now(UTC)
     account_id = account_id or ids.account_id()
-    key_id = access_key_id or ids.access_key_id()
+    key_id = access_key_id or ids.access_key_id(account=account_id)
     secret = secret_access_key or ids.secret_access_key()
     with runtime.store.transaction() as tx:
         load_aws_managed_policies(tx)
@@ -183,7 +183,11 @@ def _admin_key(runtime: Runtime) -> AdminCredentials | None:
 
 
 def reset_store(runtime: Runtime) -> None:
-    """Dev mode: back to the freshly started state (same account and admin key)."""
+    """Dev mode: an empty account, as moto_server's reset leaves it.
+
+    No users or groups: the admin key the user holds (this process's, or the
+    one admin-credentials.csv was written with) keeps working, as a key of
+    the account's root user."""
     from iamd.service.sts.tokens import ensure_token_keys
     from iamd.store.maintenance import wipe
 
@@ -193,7 +197,15 @@ def reset_store(runtime: Runtime) -> None:
     wipe(runtime.store)  # type: ignore[arg-type]  # dev mode runs on the SQL store
     runtime.permission_cache.clear()
     ensure_token_keys(runtime)
-    credentials = key
-    create_account(runtime, runtime.default_account_id,
-                   access_key_id=credentials.access_key_id if credentials else None,
-                   secret_access_key=credentials.secret_access_key if credentials else None)
+    now = datetime.now(UTC)
+    account_id = runtime.default_account_id or ids.account_id()
+    with runtime.store.transaction() as tx:
+        load_aws_managed_policies(tx)
+        tx.accounts.insert(Account(account_id=account_id, name=f"iamd-{account_id}", email=None,
+                                   alias=None, created=now))
+        if key is not None:
+            sealed = runtime.secrets.encrypt(key.secret_access_key.encode(),
+                                             access_key_associated_data(key.access_key_id))
+            tx.access_keys.insert(AccessKey(id=key.access_key_id, user_id=None,
+                                            account_id=account_id, secret_ciphertext=sealed,
+                                            status="Active", created=now))

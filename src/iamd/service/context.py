@@ -75,6 +75,9 @@ class RequestInfo:
     secure_transport: bool = False
     region: str = "us-east-1"
     user_agent: str = ""
+    # The web console's own request: what temporary credentials may call
+    # through the API (credential_scope.py) does not limit console sessions.
+    console: bool = False
 
 
 @dataclass

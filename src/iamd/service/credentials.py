@@ -36,6 +36,9 @@ def resolve_access_key(runtime: Runtime, access_key_id: str, session_token: str 
         return _resolve_session(runtime, access_key_id, session_token, now)
     with runtime.store.transaction(read_only=True) as tx:
         found = tx.access_keys.get_with_user(access_key_id)
+    if found is not None and session_token:
+        # A long-term key signs without a token; AWS refuses the pair.
+        raise InvalidClientTokenId()
     if found is not None:
         key, user = found
         if key.status == "Active" and (user is not None or key.user_id is None):

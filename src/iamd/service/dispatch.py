@@ -16,6 +16,7 @@ from iamd.model.errors import (
 from iamd.service import operations  # noqa: F401  (registers every operation)
 from iamd.service.authorization import authorize
 from iamd.service.context import Caller, OperationContext, RequestInfo
+from iamd.service.credential_scope import check_scope
 from iamd.service.permissions import bump_generation
 from iamd.service.registry import OPERATIONS, OperationSpec, Params, Result
 from iamd.service.runtime import Runtime
@@ -35,6 +36,8 @@ def anonymous_caller() -> Caller:
 
 def execute(runtime: Runtime, caller: Caller, info: RequestInfo, service: str,
             name: str, params: Params) -> Result:
+    if not info.console:
+        check_scope(caller, service, name)
     spec = OPERATIONS.get((service, name))
     if spec is None:
         # Every operation of both models is served (docs/operations.md); this answers

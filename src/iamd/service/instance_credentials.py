@@ -136,7 +136,7 @@ def issue_instance_credentials(runtime: Runtime, account_id: str, profile_name: 
     arn = f"arn:{arns.PARTITION}:sts::{role.account_id}:assumed-role/{role.name}/{instance_id}"
     expires = now + SESSION
     claims = SessionClaims(
-        access_key_id=ids.access_key_id(ids.TEMPORARY_ACCESS_KEY),
+        access_key_id=ids.access_key_id(ids.TEMPORARY_ACCESS_KEY, role.account_id),
         secret_access_key=ids.secret_access_key(), account_id=role.account_id,
         kind=ASSUMED_ROLE, arn=arn, user_id=f"{role.id}:{instance_id}", principal_id=role.id,
         issued=now.isoformat(), expires=expires.isoformat(), session_name=instance_id)

@@ -57,7 +57,7 @@ def create_access_key(ctx: OperationContext, params: Params) -> dict[str, Any]:
     user_id, user_name = _owner(ctx, params, for_update=True)
     if len(_keys_of(ctx, user_id)) >= MAX_KEYS_PER_USER:
         raise LimitExceeded(f"Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS_PER_USER}")
-    key_id = ids.access_key_id()
+    key_id = ids.access_key_id(account=ctx.account_id)
     secret = ids.secret_access_key()
     sealed = ctx.runtime.secrets.encrypt(secret.encode(), access_key_associated_data(key_id))
     ctx.tx.access_keys.insert(AccessKey(id=key_id, user_id=user_id, account_id=ctx.account_id,

@@ -187,7 +187,8 @@ def assume_role(ctx: OperationContext, params: Params) -> dict[str, Any]:
     policies = _session_policies(ctx, params)
     arn = f"arn:{arns.PARTITION}:sts::{role.account_id}:assumed-role/{role.name}/{session_name}"
     claims = SessionClaims(
-        access_key_id=ids.access_key_id(ids.TEMPORARY_ACCESS_KEY), secret_access_key=ids.secret_access_key(),
+        access_key_id=ids.access_key_id(ids.TEMPORARY_ACCESS_KEY, role.account_id),
+        secret_access_key=ids.secret_access_key(),
         account_id=role.account_id, kind=ASSUMED_ROLE, arn=arn, user_id=f"{role.id}:{session_name}",
         principal_id=role.id, issued=_iso(now), expires=_iso(now + timedelta(seconds=duration)),
         session_name=session_name, policies=policies, tags=tags, transitive_tag_keys=transitive,
@@ -217,7 +218,8 @@ def get_session_token(ctx: OperationContext, params: Params) -> dict[str, Any]:
                                            params.get("TokenCode"))
     principal_id = caller.user.id if caller.user is not None else caller.account_id
     claims = SessionClaims(
-        access_key_id=ids.access_key_id(ids.TEMPORARY_ACCESS_KEY), secret_access_key=ids.secret_access_key(),
+        access_key_id=ids.access_key_id(ids.TEMPORARY_ACCESS_KEY, caller.account_id),
+        secret_access_key=ids.secret_access_key(),
         account_id=caller.account_id, kind=IAM_USER if caller.kind == IAM_USER else ROOT,
         arn=caller.arn, user_id=caller.user_id, principal_id=principal_id, issued=_iso(now),
         expires=_iso(now + timedelta(seconds=duration)), mfa_authenticated=mfa_authenticated,
@@ -246,7 +248,8 @@ def get_federation_token(ctx: OperationContext, params: Params) -> dict[str, Any
                                               _federation_resource(ctx, params), decision))
     arn = _federation_resource(ctx, params)
     claims = SessionClaims(
-        access_key_id=ids.access_key_id(ids.TEMPORARY_ACCESS_KEY), secret_access_key=ids.secret_access_key(),
+        access_key_id=ids.access_key_id(ids.TEMPORARY_ACCESS_KEY, caller.account_id),
+        secret_access_key=ids.secret_access_key(),
         account_id=caller.account_id, kind=FEDERATED_USER, arn=arn,
         user_id=f"{caller.account_id}:{name}",
         principal_id=caller.user.id if caller.user is not None else caller.account_id,
@@ -260,10 +263,17 @@ def get_federation_token(ctx: OperationContext, params: Params) -> dict[str, Any
 
 @operation("sts", "GetAccessKeyInfo", read_only=True, authorize=False)
 def get_access_key_info(ctx: OperationContext, params: Params) -> dict[str, Any]:
-    key = ctx.tx.access_keys.get(params["AccessKeyId"])
-    if key is None:
-        if params["AccessKeyId"] == ctx.caller.access_key_id:
-            return {"Account": ctx.caller.account_id}
+    key_id = params["AccessKeyId"]
+    key = ctx.tx.access_keys.get(key_id)
+    if key is not None:
+        return {"Account": key.account_id}
+    if key_id == ctx.caller.access_key_id:
+        return {"Account": ctx.caller.account_id}
+    # A temporary key, or one of another store: its id encodes its account,
+    # as AWS's do. Long-term keys of this store are answered above.
+    account = ids.account_of_key(key_id) if key_id[:4] in (
+        ids.ACCESS_KEY, ids.TEMPORARY_ACCESS_KEY) else None
+    if account is None:
         raise InvalidParameterValue("The access key ID provided is not valid.")
-    return {"Account": key.account_id}
+    return {"Account": account}
 

@@ -143,7 +143,7 @@ def issue(ctx: OperationContext, session: FederatedSession) -> dict[str, Any]:
     role, now = session.role, ctx.info.now
     arn = f"arn:{arns.PARTITION}:sts::{role.account_id}:assumed-role/{role.name}/{session.session_name}"
     claims = SessionClaims(
-        access_key_id=ids.access_key_id(ids.TEMPORARY_ACCESS_KEY),
+        access_key_id=ids.access_key_id(ids.TEMPORARY_ACCESS_KEY, role.account_id),
         secret_access_key=ids.secret_access_key(), account_id=role.account_id, kind=ASSUMED_ROLE,
         arn=arn, user_id=f"{role.id}:{session.session_name}", principal_id=role.id,
         issued=now.isoformat(), expires=(now + timedelta(seconds=session.duration)).isoformat(),
