@@ -117,18 +117,27 @@ def _row_class(keys: tuple[str, ...]) -> Callable[..., Any]:
     return Row
 
 
-_COMPILED: dict[tuple[int, str], DriverQuery] = {}
+# Keyed by the statement object itself (a Select hashes and compares by
+# identity), so the dict keeps it alive and no other statement can ever meet
+# its entry: keying by id() let a statement built per call, once collected,
+# hand its address, and so its SQL, to the next one. Reads are meant to be
+# built once at module level; should one be built per call, the cache is
+# bounded and simply compiles again.
+_COMPILED: dict[tuple[Select[Any], str], DriverQuery] = {}
+_COMPILED_LIMIT = 1024
 _COMPILING = threading.Lock()
 
 
 def driver_query(statement: Select[Any], dialect: Dialect) -> DriverQuery:
     """The statement (built once, at module level) compiled for the dialect, once."""
-    key = (id(statement), dialect.name)
+    key = (statement, dialect.name)
     found = _COMPILED.get(key)
     if found is None:
         with _COMPILING:
             found = _COMPILED.get(key)
             if found is None:
+                if len(_COMPILED) >= _COMPILED_LIMIT:
+                    _COMPILED.clear()
                 found = _COMPILED[key] = DriverQuery.compile(statement, dialect)
     return found
 
@@ -141,7 +150,8 @@ class TransactionCore:
         self.read_only = read_only
         self._connection: Connection | None = None
         self._transaction: RootTransaction | None = None
-        self._memo: dict[tuple[int, tuple[tuple[str, Any], ...]], list[Any]] | None = (
+        # Keyed by the statement object (kept alive for the transaction), not its id.
+        self._memo: dict[tuple[Select[Any], tuple[tuple[str, Any], ...]], list[Any]] | None = (
             {} if read_only else None)
         self.failure: StoreError | None = None
 
@@ -219,13 +229,13 @@ class TransactionCore:
             raise ValueError(str(exc.orig or exc)) from exc
 
     def rows(self, statement: Select[Any], parameters: Mapping[str, Any]) -> Sequence[Any]:
-        """Every row of a read built once at module level (its identity keys the
-        compiled form and the memory of a read-only transaction), with its
+        """Every row of a read built once at module level (the statement object
+        keys the compiled form and the memory of a read-only transaction), with its
         bound parameters. Rows have attributes and `_mapping` by column key."""
         memo = self._memo
         if memo is None:
             return self._run(statement, parameters)
-        key = (id(statement), tuple(parameters.items()))
+        key = (statement, tuple(parameters.items()))
         found = memo.get(key)
         if found is None:
             found = memo[key] = self._run(statement, parameters)

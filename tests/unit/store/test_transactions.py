@@ -225,3 +225,18 @@ def test_a_sqlite_writer_that_cannot_get_the_lock_gets_contention(
     finally:
         holder.close()
         store.close()
+
+
+def test_reads_built_per_call_never_run_another_reads_sql(store: SqlStore, account: str) -> None:
+    # The compiled form and a read-only transaction's memory of a read are keyed
+    # by the statement; one built per call and then garbage-collected must not
+    # leave its SQL (or its rows) to the next statement that gets its address.
+    from sqlalchemy import literal_column, select
+
+    for read_only in (True, False):
+        with store.transaction(read_only=read_only) as tx:
+            core = tx._core
+            for value in range(200):
+                statement = select(literal_column(str(value)).label("value"))
+                assert core.first(statement, {}).value == value
+                del statement
