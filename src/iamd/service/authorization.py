@@ -192,6 +192,8 @@ def decide(ctx: OperationContext, action: str, resource: str,
 
 def authorize(ctx: OperationContext, spec: OperationSpec, params: Params) -> None:
     """Raise AccessDenied unless the caller may make this call."""
+    # The generation first: what the caches keep under it must be read after it.
+    ctx.generation  # noqa: B018
     action = f"{spec.service}:{spec.name}"
     resource = resource_arn(ctx, spec, params)
     context = request_context(ctx, spec, params, resource)
@@ -228,6 +230,7 @@ def described_resource(spec: OperationSpec, params: Params, resource: str) -> st
 def authorize_extra(ctx: OperationContext, action: str, resource: str,
                     extra: Mapping[str, str | list[str]] | None = None) -> None:
     """A second permission an operation needs (iam:PassRole, ...)."""
+    ctx.generation  # noqa: B018  (read first, as in authorize)
     service, _, name = action.partition(":")
     spec = OperationSpec(service, name, lambda c, p: None, True, None, None, True)
     context = request_context(ctx, spec, {}, resource)

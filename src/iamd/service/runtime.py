@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
 DEFAULT_DEV_ACCOUNT_ID = "123456789012"
 
+# (caller kind, principal id, session policy documents, authorization generation)
+PermissionKey = tuple[str, str, tuple[str, ...], str]
+
 
 @dataclass
 class Runtime:
@@ -38,11 +41,11 @@ class Runtime:
     # Where clients reach this server; outbound federation issuers live under it.
     public_url: str = "http://127.0.0.1:8000"
     outbound_keys: dict[str, Any] = field(default_factory=dict)  # unsealed, sts/outbound_keys.py
-    permission_cache: dict[tuple[str, str], PolicySet] = field(default_factory=dict)
+    permission_cache: dict[PermissionKey, PolicySet] = field(default_factory=dict)
     principal_tags: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def cached_permissions(self, key: tuple[str, str]) -> PolicySet | None:
+    def cached_permissions(self, key: PermissionKey) -> PolicySet | None:
         return self.permission_cache.get(key)
 
     def remember_tags(self, key: tuple[str, str], tags: dict[str, str]) -> None:
@@ -51,7 +54,7 @@ class Runtime:
                 self.principal_tags.clear()
             self.principal_tags[key] = tags
 
-    def remember_permissions(self, key: tuple[str, str], policies: PolicySet) -> None:
+    def remember_permissions(self, key: PermissionKey, policies: PolicySet) -> None:
         with self.lock:
             if len(self.permission_cache) > 4096:
                 self.permission_cache.clear()
