@@ -49,6 +49,7 @@ from iamd.service.context import (
     OperationContext,
     RequestInfo,
 )
+from iamd.service.dispatch import record_call
 from iamd.service.permissions import policies_for
 from iamd.service.registry import OperationSpec
 from iamd.service.runtime import Runtime
@@ -67,7 +68,6 @@ CLIENT_AUTH_ERRORS = frozenset({
     "MalformedQueryString",
 })
 
-MAX_BODY_BYTES = 8 * 1024 * 1024
 _ACTION = re.compile(r"^[A-Za-z0-9-]+:[A-Za-z0-9*?]+$")
 _METHOD = re.compile(r"^[A-Z]{1,16}$")
 _HEX_SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -195,9 +195,6 @@ def _resource_policy(value: Any) -> PolicyDocument | None:
 
 def parse_authorize_body(raw: bytes) -> AuthorizeInput:
     """Read and validate the JSON body; MalformedAuthorizeRequest says what is wrong."""
-    if len(raw) > MAX_BODY_BYTES:
-        raise _bad(f"the body is larger than {MAX_BODY_BYTES} bytes; send a payload hash "
-                   "header instead of the client's body")
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError):
@@ -369,14 +366,35 @@ def _resource_account(inp: AuthorizeInput, caller: Caller) -> str:
     return caller.account_id
 
 
+@dataclass(frozen=True)
+class ClientOutcome:
+    """The forwarded request's authentication: its client and the service and
+    region it signed for, or the authentication error it met."""
+
+    caller: Caller | AwsError
+    service: str = ""
+    region: str = ""
+
+
 def authorize_forwarded(runtime: Runtime, service_caller: Caller, info: RequestInfo,
-                        inp: AuthorizeInput, client: Caller | AwsError,
-                        client_region: str | None) -> dict[str, Any]:
+                        inp: AuthorizeInput, outcome: ClientOutcome) -> dict[str, Any]:
     """The answer for one forwarded request, in one read-only transaction.
 
-    `client` is the authenticated client, or the authentication error its
-    request met. AccessDenied (the calling service may not ask) propagates.
+    AccessDenied (the calling service may not ask) propagates. Both access
+    keys' use is recorded when there is an answer, as dispatch records it for
+    iamd's own calls.
     """
+    answer = _answer(runtime, service_caller, info, inp, outcome)
+    record_call(runtime, service_caller, info, "iamd", None)
+    if isinstance(outcome.caller, Caller):
+        record_call(runtime, outcome.caller, replace(info, region=outcome.region),
+                    outcome.service, None)
+    return answer
+
+
+def _answer(runtime: Runtime, service_caller: Caller, info: RequestInfo, inp: AuthorizeInput,
+            outcome: ClientOutcome) -> dict[str, Any]:
+    client, client_region = outcome.caller, outcome.region or None
     with runtime.store.transaction(read_only=True) as tx:
         ctx = OperationContext(caller=service_caller, info=info, tx=tx, runtime=runtime,
                                operation="AuthorizeRequest", service="iamd")

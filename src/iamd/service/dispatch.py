@@ -3,6 +3,9 @@
 Reads run in a read-only transaction. A write runs in one transaction that
 also bumps the authorization generation, so cached permissions are rebuilt
 after any change. Any error leaves nothing behind: the transaction rolls back.
+A call that succeeded is recorded here, whoever made it (the Query endpoint,
+the console): the access key's last use and the principal's last access to
+the service, both batched off the request's path (usage.py).
 """
 
 from __future__ import annotations
@@ -42,13 +45,30 @@ def execute(runtime: Runtime, caller: Caller, info: RequestInfo, service: str,
         raise NotImplementedOperation(f"iamd does not implement {service}:{name} yet.")
     for attempt in range(ATTEMPTS):
         try:
-            return _run(runtime, caller, info, spec, params)
+            result = _run(runtime, caller, info, spec, params)
         except Contention:
             if attempt == ATTEMPTS - 1:
                 raise Throttling("Rate exceeded") from None
         except InvalidMarker:
             raise ValidationError("Invalid Marker.") from None
+        else:
+            record_call(runtime, caller, info, service, name)
+            return result
     raise AssertionError("unreachable")
+
+
+def record_call(runtime: Runtime, caller: Caller, info: RequestInfo, service: str,
+                action: str | None) -> None:
+    """Note a successful call: its access key's last use and, when `action` is
+    given, the principal's last access (the access advisor's data)."""
+    usage = runtime.usage
+    if usage is None:
+        return
+    if caller.access_key_id is not None:
+        usage.note(caller.access_key_id, info.now, service, info.region)
+    if action is not None and caller.arn:
+        usage.note_activity(caller.principal_arn, caller.account_id, service, action,
+                            info.region, info.now)
 
 
 def _run(runtime: Runtime, caller: Caller, info: RequestInfo, spec: OperationSpec,
