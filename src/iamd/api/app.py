@@ -27,12 +27,13 @@ from iamd.api.authorize_http import AuthorizeEndpoint
 from iamd.api.lifecycle import Exchange, serve
 from iamd.api.query_protocol import QueryProtocol
 from iamd.auth.authenticate import authenticate
-from iamd.auth.sigv4 import parse_signed_request
+from iamd.auth.sigv4 import SignedRequest, parse_signed_request
 from iamd.model.errors import AwsError, MissingAuthenticationToken, ServiceFailure
 from iamd.service.context import Caller
-from iamd.service.dispatch import anonymous_caller, execute
+from iamd.service.dispatch import anonymous_caller, execute, is_read
 from iamd.service.runtime import Runtime
 from iamd.service.sts import outbound_discovery
+from iamd.store.interface import Transaction
 
 PROTOCOLS = {"iam": QueryProtocol("iam"), "sts": QueryProtocol("sts")}
 _STS_ONLY = frozenset(PROTOCOLS["sts"].operation_names) - frozenset(PROTOCOLS["iam"].operation_names)
@@ -76,19 +77,30 @@ class QueryEndpoint:
                 raise
         service = exchange.service = _service_for(action, signed.service if signed else None)
         protocol = PROTOCOLS[service]
-        caller: Caller | None = None
-        if signed is not None:
-            caller = authenticate(self.runtime, signed, exchange.method, exchange.path,
-                                  exchange.query, exchange.headers, exchange.body, exchange.now)
-        operation, arguments = protocol.decode(params)
-        if caller is None:
-            if operation not in UNSIGNED_STS:
-                raise MissingAuthenticationToken()
-            caller = anonymous_caller()
-        info = exchange.info(signed.region if signed else "us-east-1")
-        result = execute(self.runtime, caller, info, service, operation, arguments)
+        region = signed.region if signed else "us-east-1"
+        if signed is not None and is_read(service, action):
+            # A read authenticates and runs in one read-only transaction.
+            with self.runtime.store.transaction(read_only=True) as tx:
+                caller = self._authenticate(exchange, signed, tx)
+                operation, arguments = protocol.decode(params)
+                result = execute(self.runtime, caller, exchange.info(region), service, operation,
+                                 arguments, transaction=tx)
+        else:
+            signer = self._authenticate(exchange, signed, None) if signed is not None else None
+            operation, arguments = protocol.decode(params)
+            if signer is None:
+                if operation not in UNSIGNED_STS:
+                    raise MissingAuthenticationToken()
+                signer = anonymous_caller()
+            result = execute(self.runtime, signer, exchange.info(region), service, operation,
+                             arguments)
         return Response(protocol.encode_result(operation, result or {}, exchange.request_id),
                         media_type=XML)
+
+    def _authenticate(self, exchange: Exchange, signed: SignedRequest,
+                      tx: Transaction | None) -> Caller:
+        return authenticate(self.runtime, signed, exchange.method, exchange.path, exchange.query,
+                            exchange.headers, exchange.body, exchange.now, tx)
 
     def render_error(self, error: AwsError, exchange: Exchange) -> Response:
         protocol = PROTOCOLS[exchange.service or "iam"]

@@ -40,21 +40,24 @@ class AuthorizeEndpoint:
         # The calling service, exactly as any caller of iamd.
         signed = parse_signed_request(exchange.method, exchange.path, exchange.query,
                                       exchange.headers)
-        service_caller = authenticate(runtime, signed, exchange.method, exchange.path,
-                                      exchange.query, exchange.headers, exchange.body,
-                                      exchange.now)
-        info = exchange.info(signed.region)
-        forwarded = parse_authorize_body(exchange.body)
-        # Its client: an authentication failure is an answer, not an error.
-        client: ClientOutcome
-        try:
-            caller, client_signed = authenticate_client(runtime, forwarded.request, exchange.now)
-            client = ClientOutcome(caller, client_signed.service, client_signed.region)
-        except AwsError as error:
-            if error.code not in CLIENT_AUTH_ERRORS:
-                raise
-            client = ClientOutcome(error)
-        answer = authorize_forwarded(runtime, service_caller, info, forwarded, client)
+        # One read-only transaction for both authentications and the decision.
+        with runtime.store.transaction(read_only=True) as tx:
+            service_caller = authenticate(runtime, signed, exchange.method, exchange.path,
+                                          exchange.query, exchange.headers, exchange.body,
+                                          exchange.now, tx)
+            info = exchange.info(signed.region)
+            forwarded = parse_authorize_body(exchange.body)
+            # Its client: an authentication failure is an answer, not an error.
+            client: ClientOutcome
+            try:
+                caller, client_signed = authenticate_client(runtime, forwarded.request,
+                                                            exchange.now, tx)
+                client = ClientOutcome(caller, client_signed.service, client_signed.region)
+            except AwsError as error:
+                if error.code not in CLIENT_AUTH_ERRORS:
+                    raise
+                client = ClientOutcome(error)
+            answer = authorize_forwarded(runtime, service_caller, info, forwarded, client, tx)
         return JSONResponse(answer)
 
     def render_error(self, error: AwsError, exchange: Exchange) -> Response:

@@ -54,6 +54,7 @@ from iamd.service.permissions import policies_for
 from iamd.service.registry import OperationSpec
 from iamd.service.runtime import Runtime
 from iamd.service.sts.authorization_messages import encode_authorization_message
+from iamd.store.interface import Transaction
 
 # The permission a calling service needs; the root user and AdministratorAccess
 # have it through "*". Documented in docs/authorization-endpoint.md.
@@ -377,14 +378,20 @@ class ClientOutcome:
 
 
 def authorize_forwarded(runtime: Runtime, service_caller: Caller, info: RequestInfo,
-                        inp: AuthorizeInput, outcome: ClientOutcome) -> dict[str, Any]:
-    """The answer for one forwarded request, in one read-only transaction.
+                        inp: AuthorizeInput, outcome: ClientOutcome,
+                        transaction: Transaction | None = None) -> dict[str, Any]:
+    """The answer for one forwarded request, in one read-only transaction (the
+    one given, in which the caller authenticated both, or one of its own).
 
     AccessDenied (the calling service may not ask) propagates. Both access
     keys' use is recorded when there is an answer, as dispatch records it for
     iamd's own calls.
     """
-    answer = _answer(runtime, service_caller, info, inp, outcome)
+    if transaction is not None:
+        answer = _answer(runtime, transaction, service_caller, info, inp, outcome)
+    else:
+        with runtime.store.transaction(read_only=True) as tx:
+            answer = _answer(runtime, tx, service_caller, info, inp, outcome)
     record_call(runtime, service_caller, info, "iamd", None)
     if isinstance(outcome.caller, Caller):
         record_call(runtime, outcome.caller, replace(info, region=outcome.region),
@@ -392,36 +399,35 @@ def authorize_forwarded(runtime: Runtime, service_caller: Caller, info: RequestI
     return answer
 
 
-def _answer(runtime: Runtime, service_caller: Caller, info: RequestInfo, inp: AuthorizeInput,
-            outcome: ClientOutcome) -> dict[str, Any]:
+def _answer(runtime: Runtime, tx: Transaction, service_caller: Caller, info: RequestInfo,
+            inp: AuthorizeInput, outcome: ClientOutcome) -> dict[str, Any]:
     client, client_region = outcome.caller, outcome.region or None
-    with runtime.store.transaction(read_only=True) as tx:
-        ctx = OperationContext(caller=service_caller, info=info, tx=tx, runtime=runtime,
-                               operation="AuthorizeRequest", service="iamd")
-        authorize_extra(ctx, PERMISSION, PERMISSION_RESOURCE)
-        if isinstance(client, AwsError):
-            return {"decision": "ImplicitDeny",
-                    "error": {"code": client.code, "message": client.message}}
-        client_info = replace(info, source_ip=inp.source_ip or "",
-                              region=client_region or info.region)
-        client_ctx = OperationContext(caller=client, info=client_info, tx=tx, runtime=runtime,
-                                      operation=inp.action, service=inp.action.partition(":")[0])
-        resource_account = _resource_account(inp, client)
-        conditions = _client_conditions(client_ctx, inp, resource_account)
-        principal = Principal(arn=client.arn, account=client.account_id,
-                              kind="root" if client.kind == ROOT else client.kind,
-                              role_arn=client.role.arn if client.role is not None else None)
-        request = Request(action=inp.action, resource=inp.resource, principal=principal,
-                          context=Context.of(conditions), resource_account=resource_account)
-        identity = policies_for(runtime, tx, client, client_ctx.generation)
-        decision = _with_resource_policy(identity, inp.resource_policy).decide(request)
-        answer: dict[str, Any] = {"decision": decision.decision,
-                                  "principal": principal_json(client),
-                                  "explanation": explanation(decision)}
-        if not decision.allowed:
-            answer["encoded_message"] = encode_authorization_message(
-                runtime, denial_details(client, inp.action, inp.resource, conditions, decision))
-        return answer
+    ctx = OperationContext(caller=service_caller, info=info, tx=tx, runtime=runtime,
+                           operation="AuthorizeRequest", service="iamd")
+    authorize_extra(ctx, PERMISSION, PERMISSION_RESOURCE)
+    if isinstance(client, AwsError):
+        return {"decision": "ImplicitDeny",
+                "error": {"code": client.code, "message": client.message}}
+    client_info = replace(info, source_ip=inp.source_ip or "",
+                          region=client_region or info.region)
+    client_ctx = OperationContext(caller=client, info=client_info, tx=tx, runtime=runtime,
+                                  operation=inp.action, service=inp.action.partition(":")[0])
+    resource_account = _resource_account(inp, client)
+    conditions = _client_conditions(client_ctx, inp, resource_account)
+    principal = Principal(arn=client.arn, account=client.account_id,
+                          kind="root" if client.kind == ROOT else client.kind,
+                          role_arn=client.role.arn if client.role is not None else None)
+    request = Request(action=inp.action, resource=inp.resource, principal=principal,
+                      context=Context.of(conditions), resource_account=resource_account)
+    identity = policies_for(runtime, tx, client, client_ctx.generation)
+    decision = _with_resource_policy(identity, inp.resource_policy).decide(request)
+    answer: dict[str, Any] = {"decision": decision.decision,
+                              "principal": principal_json(client),
+                              "explanation": explanation(decision)}
+    if not decision.allowed:
+        answer["encoded_message"] = encode_authorization_message(
+            runtime, denial_details(client, inp.action, inp.resource, conditions, decision))
+    return answer
 
 
 def _with_resource_policy(identity: PolicySet, document: PolicyDocument | None) -> PolicySet:

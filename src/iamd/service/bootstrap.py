@@ -23,6 +23,7 @@ from typing import Any
 
 from iamd.model.entities import AccessKey, Account, Group, PrincipalKind, User
 from iamd.service import arns, ids
+from iamd.service.context import GENERATION_KEY
 from iamd.service.runtime import Runtime
 from iamd.store.interface import Transaction
 from iamd.store.secrets import access_key_associated_data
@@ -173,8 +174,11 @@ def reset_store(runtime: Runtime) -> None:
     # The admin key the user holds: this process's, or (a restarted server, a
     # second worker) the one the credentials file was written with.
     key = _admin_key(runtime)
-    wipe(runtime.store)  # type: ignore[arg-type]  # dev mode runs on the SQL store
-    runtime.permission_cache.clear()
+    # The generation survives the wipe and moves on in its transaction: were it
+    # to start again from zero, another worker could meet a cache entry it
+    # made under the same number before the reset.
+    wipe(runtime.store, keep_counter=GENERATION_KEY)  # type: ignore[arg-type]  # dev mode: SQL store
+    runtime.forget_caches()
     ensure_token_keys(runtime)
     credentials = key
     create_account(runtime, runtime.default_account_id,

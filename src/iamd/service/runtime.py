@@ -1,10 +1,9 @@
 """What a running iamd holds between requests: the store, the master key,
-settings, and caches of compiled permissions.
+settings, and caches of compiled permissions and resolved access keys.
 
-One `Runtime` per process. It holds no per-request state; the permission
-cache is keyed by the store's authorization generation, which every write
-bumps, so a change made through any node is seen by every node on its next
-request.
+One `Runtime` per process. It holds no per-request state; its caches are
+keyed by the store's authorization generation, which every write bumps, so a
+change made through any node is seen by every node on its next request.
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from iamd.policy import PolicySet
+    from iamd.service.authentication import ResolvedKey
     from iamd.service.bootstrap import AdminCredentials
     from iamd.service.usage import UsageRecorder
     from iamd.store.interface import Store
@@ -43,7 +43,26 @@ class Runtime:
     outbound_keys: dict[str, Any] = field(default_factory=dict)  # unsealed, sts/outbound_keys.py
     permission_cache: dict[PermissionKey, PolicySet] = field(default_factory=dict)
     principal_tags: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    # access key id -> (authorization generation, its principal and unsealed secret)
+    key_cache: dict[str, tuple[str, ResolvedKey]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def forget_caches(self) -> None:
+        """Drop every cache (the dev-mode reset empties the store under them)."""
+        with self.lock:
+            self.permission_cache.clear()
+            self.principal_tags.clear()
+            self.key_cache.clear()
+
+    def cached_key(self, access_key_id: str, generation: str) -> ResolvedKey | None:
+        found = self.key_cache.get(access_key_id)
+        return found[1] if found is not None and found[0] == generation else None
+
+    def remember_key(self, access_key_id: str, generation: str, resolved: ResolvedKey) -> None:
+        with self.lock:
+            if len(self.key_cache) > 4096:
+                self.key_cache.clear()
+            self.key_cache[access_key_id] = (generation, resolved)
 
     def cached_permissions(self, key: PermissionKey) -> PolicySet | None:
         return self.permission_cache.get(key)

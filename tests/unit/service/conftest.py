@@ -1,5 +1,5 @@
-"""Service tests share one fixture: a runtime built as `iamd serve` builds it."""
+"""Service tests share these fixtures: runtimes built as `iamd serve` builds them."""
 
-from .runtimes import runtime
+from .runtimes import database, other_node, runtime
 
-__all__ = ["runtime"]
+__all__ = ["database", "other_node", "runtime"]

@@ -13,8 +13,8 @@ import psycopg
 import pytest
 
 from iamd.cli.serve_command import build_runtime, config_from
+from iamd.service.authentication import resolve_access_key
 from iamd.service.context import Caller, RequestInfo
-from iamd.service.credentials import resolve_access_key
 from iamd.service.dispatch import execute
 from iamd.service.runtime import Runtime
 
@@ -22,25 +22,41 @@ POSTGRES_ENV = "IAMD_TEST_POSTGRES_URL"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def runtime(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Runtime]:
-    database = None
-    schema = None
-    if request.param == "postgresql":
-        base = os.environ.get(POSTGRES_ENV)
-        if not base:
-            pytest.skip(f"set {POSTGRES_ENV} to run the PostgreSQL tests")
-        schema = f"t_{secrets.token_hex(6)}"
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str | None]:
+    """None for SQLite in the test's directory, else a fresh PostgreSQL schema's URL."""
+    if request.param == "sqlite":
+        yield None
+        return
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        pytest.skip(f"set {POSTGRES_ENV} to run the PostgreSQL tests")
+    schema = f"t_{secrets.token_hex(6)}"
+    with psycopg.connect(base, autocommit=True) as admin:
+        admin.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{base}?options=-csearch_path%3D{schema}"
+    finally:
         with psycopg.connect(base, autocommit=True) as admin:
-            admin.execute(f'CREATE SCHEMA "{schema}"')
-        database = f"{base}?options=-csearch_path%3D{schema}"
+            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def runtime(database: str | None, tmp_path: Path) -> Iterator[Runtime]:
     built, _ = build_runtime(config_from(str(tmp_path), database, False, None))
     try:
         yield built
     finally:
         built.store.close()
-        if schema is not None and base:
-            with psycopg.connect(base, autocommit=True) as admin:
-                admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def other_node(runtime: Runtime, database: str | None, tmp_path: Path) -> Iterator[Runtime]:
+    """A second iamd node on the same store (and master key), with caches of its own."""
+    built, _ = build_runtime(config_from(str(tmp_path), database, False, None))
+    try:
+        yield built
+    finally:
+        built.store.close()
 
 
 def now() -> datetime:

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import pytest
 
-from iamd.model.errors import AccessDenied
+from iamd.model.errors import AccessDenied, InvalidClientTokenId
 from iamd.service.context import Session
 from iamd.service.runtime import Runtime
 
@@ -87,3 +87,24 @@ def test_two_sessions_without_access_keys_keep_their_own_session_policies(
     with pytest.raises(AccessDenied):
         call(runtime, narrow, "iam", "GetUser", UserName="dave")
     assert call(runtime, wide, "iam", "GetUser", UserName="dave")
+
+
+def test_a_key_deactivated_on_another_node_is_refused_on_the_next_request(
+        runtime: Runtime, other_node: Runtime) -> None:
+    # Each node caches a key's principal and unsealed secret under the
+    # authorization generation; a change made through another node moves it.
+    assert runtime.initial_admin is not None
+    admin = authenticated(runtime, runtime.initial_admin.access_key_id)
+    call(runtime, admin, "iam", "CreateUser", UserName="frank")
+    key = call(runtime, admin, "iam", "CreateAccessKey", UserName="frank")["AccessKey"]["AccessKeyId"]
+    assert authenticated(runtime, key).arn.endswith(":user/frank")
+    assert authenticated(runtime, key).arn.endswith(":user/frank")  # now from the cache
+    elsewhere = authenticated(other_node, runtime.initial_admin.access_key_id)
+    call(other_node, elsewhere, "iam", "UpdateAccessKey", UserName="frank", AccessKeyId=key,
+         Status="Inactive")
+    with pytest.raises(InvalidClientTokenId):
+        authenticated(runtime, key)
+    call(other_node, elsewhere, "iam", "UpdateAccessKey", UserName="frank", AccessKeyId=key,
+         Status="Active")
+    call(other_node, elsewhere, "iam", "UpdateUser", UserName="frank", NewUserName="francis")
+    assert authenticated(runtime, key).arn.endswith(":user/francis")
