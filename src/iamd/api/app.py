@@ -59,14 +59,42 @@ def _service_for(action: str | None, signed_service: str | None) -> str:
     return "sts" if action in _STS_ONLY else "iam"
 
 
+# Reads that may take long are never answered on the event loop: listings,
+# reports and simulations, and the federation calls that may fetch a
+# provider's keys over the network.
+_LONG_READS = frozenset({
+    "GetAccountAuthorizationDetails", "GetAccountSummary", "GetCredentialReport",
+    "GetServiceLastAccessedDetails", "GetServiceLastAccessedDetailsWithEntities",
+    "GetOrganizationsAccessReport", "GetContextKeysForPrincipalPolicy",
+    "GetContextKeysForCustomPolicy"})
+
+
+def _short_read(action: str | None) -> bool:
+    if action is None or action in _LONG_READS:
+        return False
+    if not (action.startswith("Get") or action == "DecodeAuthorizationMessage"):
+        return False
+    return any(is_read(service, action) for service in PROTOCOLS)
+
+
 class QueryEndpoint:
     """The AWS Query protocol of IAM and STS on `/` (lifecycle.py runs it)."""
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
+        self.inline_reads = runtime.store.backend == "sqlite"
+
+    def _params(self, exchange: Exchange) -> dict[str, str]:
+        if exchange.form is None:
+            exchange.form = _form(exchange.query, exchange.body,
+                                  exchange.headers.get("content-type", ""))
+        return exchange.form
+
+    def inline(self, exchange: Exchange) -> bool:
+        return self.inline_reads and _short_read(self._params(exchange).get("Action"))
 
     def handle(self, exchange: Exchange) -> Response:
-        params = _form(exchange.query, exchange.body, exchange.headers.get("content-type", ""))
+        params = self._params(exchange)
         action = exchange.action = params.get("Action")
         signed = None
         try:

@@ -33,6 +33,11 @@ ACTION = "iamd:AuthorizeRequest"
 class AuthorizeEndpoint:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
+        # A decision only reads: on SQLite it is answered on the event loop.
+        self.inline_reads = runtime.store.backend == "sqlite"
+
+    def inline(self, exchange: Exchange) -> bool:
+        return self.inline_reads
 
     def handle(self, exchange: Exchange) -> Response:
         runtime = self.runtime

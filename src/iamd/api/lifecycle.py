@@ -8,7 +8,10 @@ with the request id and answered as the endpoint's 500, without internals),
 stamps `x-amzn-RequestId` on every answer and writes the one log line.
 
 An endpoint (`Endpoint`) only says how to answer: `handle(exchange)` returns
-the response or raises an AwsError, and `render_error` spells an error. What
+the response or raises an AwsError, and `render_error` spells an error.
+`inline(exchange)` says whether the request is short enough to be answered on
+the event loop itself (a read on SQLite, which never waits for a lock under
+the write-ahead log); anything else runs in the thread pool. What
 the handler learns on the way that the error answer or the log line needs
 (the action, the service whose protocol answers) it writes on the exchange.
 """
@@ -57,6 +60,7 @@ class Exchange:
     now: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
     action: str | None = None  # for the log line
     service: str | None = None  # whose protocol spells the answer, when it matters
+    form: dict[str, str] | None = None  # the Query endpoint's parameters, once parsed
 
     def info(self, region: str) -> RequestInfo:
         """The request's facts as operations and authorization read them."""
@@ -66,6 +70,9 @@ class Exchange:
 
 
 class Endpoint(Protocol):
+    def inline(self, exchange: Exchange) -> bool:
+        """True to answer on the event loop: short work that never waits on a lock."""
+
     def handle(self, exchange: Exchange) -> Response:
         """The answer; an AwsError raised is answered with render_error."""
 
@@ -108,4 +115,8 @@ async def serve(endpoint: Endpoint, request: Request) -> Response:
         # What is left of the body was not read: the connection cannot be reused.
         response.headers["connection"] = "close"
         return response
+    if endpoint.inline(exchange):
+        # A thread hop costs more than such a request's own work, and worker
+        # threads contend for the GIL with the loop that serves the sockets.
+        return run(endpoint, exchange)
     return await run_in_threadpool(run, endpoint, exchange)

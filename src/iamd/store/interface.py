@@ -362,5 +362,9 @@ class Transaction(Protocol):
 
 
 class Store(Protocol):
+    @property
+    def backend(self) -> str:
+        """"sqlite" or "postgresql"."""
+
     def transaction(self, *, read_only: bool = False) -> AbstractContextManager[Transaction]: ...
     def close(self) -> None: ...

@@ -41,7 +41,7 @@ from sqlalchemy.sql.elements import KeyedColumnElement
 from iamd.model.entities import Page
 from iamd.store import markers
 from iamd.store.database import Database
-from iamd.store.errors import StoreError, TransactionAborted
+from iamd.store.errors import Contention, StoreError, TransactionAborted
 
 T = TypeVar("T")
 
@@ -154,6 +154,7 @@ class TransactionCore:
         self._memo: dict[tuple[Select[Any], tuple[tuple[str, Any], ...]], list[Any]] | None = (
             {} if read_only else None)
         self.failure: StoreError | None = None
+        self._writer = False  # holds the SQLite writer turn (Database.writer)
 
     def begin(self) -> Connection:
         """Check a connection out of the pool and begin (at most once).
@@ -163,20 +164,33 @@ class TransactionCore:
         if self._connection is not None:
             return self._connection
         database = self.database
+        if not self.read_only and database.backend == "sqlite":
+            if not database.acquire_writer():
+                raise Contention("another writer of this process held the database too long")
+            self._writer = True
         try:
-            connection = database.checkout(read_only=self.read_only)
-        except DBAPIError as exc:
-            raise database.translate(exc) from exc
-        try:
-            self._transaction = connection.begin()
-        except DBAPIError as exc:
-            connection.close()
-            raise database.translate(exc) from exc
+            try:
+                connection = database.checkout(read_only=self.read_only)
+            except DBAPIError as exc:
+                raise database.translate(exc) from exc
+            try:
+                self._transaction = connection.begin()
+            except DBAPIError as exc:
+                connection.close()
+                raise database.translate(exc) from exc
+            except BaseException:
+                connection.close()
+                raise
         except BaseException:
-            connection.close()
+            self._release_writer()
             raise
         self._connection = connection
         return connection
+
+    def _release_writer(self) -> None:
+        if self._writer:
+            self._writer = False
+            self.database.writer.release()
 
     def end(self, *, commit: bool) -> None:
         """Commit (or roll back) and give the connection back to the pool.
@@ -187,6 +201,7 @@ class TransactionCore:
         self._connection = self._transaction = None
         self._memo = None
         if connection is None or transaction is None:
+            self._release_writer()
             if commit and self.failure is not None:
                 raise TransactionAborted(
                     "transaction block ended normally after a failed statement") from self.failure
@@ -209,6 +224,7 @@ class TransactionCore:
                 raise self.database.translate(exc) from exc
         finally:
             connection.close()
+            self._release_writer()
 
     def execute(self, statement: Executable,
                 parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
