@@ -68,8 +68,8 @@ def resolve_access_key(runtime: Runtime, access_key_id: str, session_token: str 
     if found is not None:
         key, user = found
         if key.status == "Active" and user is not None:
-            secret = runtime.secrets.decrypt(key.secret_ciphertext,
-                                             access_key_associated_data(key.id)).decode()
+            secret = runtime.unsealed(key.secret_ciphertext,
+                                      access_key_associated_data(key.id)).decode()
             caller = Caller(account_id=user.account_id, arn=user.arn, kind=IAM_USER,
                             user_id=user.id, access_key_id=key.id, user=user)
             resolved = ResolvedKey(caller, secret)

@@ -11,6 +11,7 @@ principal and authorization generation.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from iamd.model.entities import Group, PrincipalKind
 from iamd.policy import PolicyDocument, PolicyKind, PolicySet, parse_policy
@@ -30,9 +31,12 @@ def bump_generation(tx: Transaction) -> None:
     tx.settings.increment(GENERATION_KEY)
 
 
+@lru_cache(maxsize=4096)
 def _parsed(document: str, kind: PolicyKind) -> PolicyDocument:
     # Stored documents were validated when written; AWS managed ones may be
     # larger than a customer policy may be, so size is not checked again here.
+    # Parsed once per text: a PolicyDocument is immutable, and the same
+    # documents come back after every write moves the generation on.
     return parse_policy(document, kind)
 
 
@@ -107,14 +111,19 @@ def policies_for(runtime: Runtime, tx: Transaction, caller: Caller,
         if role is not None:
             identity += _principal_documents(tx, PrincipalKind.ROLE, role.id, caller.account_id)
             boundary_arn = role.permissions_boundary_arn
-    boundary = None
-    if boundary_arn:
-        document = managed_document(tx, boundary_arn, caller.account_id)
-        boundary = _parsed(document, PolicyKind.ROLE_INLINE) if document else None
-    session = [_parsed(d, PolicyKind.ROLE_INLINE) for d in session_policies]
-    compiled = PolicySet.compile(
-        identity=[(name, _parsed(doc, PolicyKind.ROLE_INLINE)) for name, doc in identity],
-        permissions_boundary=boundary, session=session)
+    boundary_document = managed_document(tx, boundary_arn, caller.account_id) if boundary_arn else None
+    # What the set is compiled from, exactly: the same documents read again
+    # under a newer generation (any write anywhere moves it) reuse the set.
+    content = (tuple(identity), boundary_document, session_policies)
+    compiled = runtime.compiled_sets.get(content)
+    if compiled is None:
+        boundary = (_parsed(boundary_document, PolicyKind.ROLE_INLINE)
+                    if boundary_document else None)
+        compiled = PolicySet.compile(
+            identity=[(name, _parsed(doc, PolicyKind.ROLE_INLINE)) for name, doc in identity],
+            permissions_boundary=boundary,
+            session=[_parsed(d, PolicyKind.ROLE_INLINE) for d in session_policies])
+        runtime.remember_compiled(content, compiled)
     runtime.remember_permissions(key, compiled)
     return compiled
 

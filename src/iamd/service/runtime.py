@@ -43,8 +43,11 @@ class Runtime:
     outbound_keys: dict[str, Any] = field(default_factory=dict)  # unsealed, sts/outbound_keys.py
     permission_cache: dict[PermissionKey, PolicySet] = field(default_factory=dict)
     principal_tags: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    # (identity (name, document) pairs, boundary document, session documents) -> compiled set
+    compiled_sets: dict[tuple[Any, ...], PolicySet] = field(default_factory=dict)
     # access key id -> (authorization generation, its principal and unsealed secret)
     key_cache: dict[str, tuple[str, ResolvedKey]] = field(default_factory=dict)
+    secrets_by_ciphertext: dict[tuple[bytes, bytes], bytes] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def forget_caches(self) -> None:
@@ -53,6 +56,28 @@ class Runtime:
             self.permission_cache.clear()
             self.principal_tags.clear()
             self.key_cache.clear()
+            self.compiled_sets.clear()
+            self.secrets_by_ciphertext.clear()
+
+    def remember_compiled(self, content: tuple[Any, ...], policies: PolicySet) -> None:
+        with self.lock:
+            if len(self.compiled_sets) > 1024:
+                self.compiled_sets.clear()
+            self.compiled_sets[content] = policies
+
+    def unsealed(self, ciphertext: bytes, associated: bytes) -> bytes:
+        """A sealed secret in clear, unsealed once per ciphertext (AES-GCM is
+        deterministic the other way: the same ciphertext and associated data
+        only ever open to the same secret)."""
+        key = (ciphertext, associated)
+        found = self.secrets_by_ciphertext.get(key)
+        if found is None:
+            found = self.secrets.decrypt(ciphertext, associated)
+            with self.lock:
+                if len(self.secrets_by_ciphertext) > 4096:
+                    self.secrets_by_ciphertext.clear()
+                self.secrets_by_ciphertext[key] = found
+        return found
 
     def cached_key(self, access_key_id: str, generation: str) -> ResolvedKey | None:
         found = self.key_cache.get(access_key_id)

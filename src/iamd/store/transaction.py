@@ -36,12 +36,13 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, CursorResult, Dialect, Executable, RootTransaction, Select, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, StatementError
+from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.elements import KeyedColumnElement
 
 from iamd.model.entities import Page
 from iamd.store import markers
 from iamd.store.database import Database
-from iamd.store.errors import Contention, StoreError, TransactionAborted
+from iamd.store.errors import Contention, ReadOnlyTransaction, StoreError, TransactionAborted
 
 T = TypeVar("T")
 
@@ -103,6 +104,39 @@ class DriverQuery:
         return rows
 
 
+@dataclass(frozen=True, slots=True)
+class DriverWrite:
+    """A write (UPDATE, DELETE) compiled for one dialect, to run on the DBAPI cursor."""
+
+    sql: str
+    positional: tuple[str, ...] | None
+    bind_processors: tuple[tuple[str, Processor], ...]
+    constants: tuple[tuple[str, Any], ...]  # the statement's own literal values
+
+    @classmethod
+    def compile(cls, statement: UpdateBase, dialect: Dialect) -> DriverWrite:
+        compiled = statement.compile(dialect=dialect)
+        binds = tuple(
+            (name, processor) for name, bind in compiled.binds.items()
+            if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None)
+        positional = tuple(compiled.positiontup or ()) if compiled.positional else None
+        constants = tuple((name, bind.value) for name, bind in compiled.binds.items()
+                          if not bind.required and bind.callable is None
+                          and bind.value is not None)
+        return cls(compiled.string, positional, binds, constants)
+
+    def run(self, cursor: Any, parameters: Mapping[str, Any]) -> int:
+        parameters = {**dict(self.constants), **parameters}
+        if self.bind_processors:
+            for name, process in self.bind_processors:
+                parameters[name] = process(parameters[name])
+        if self.positional is None:
+            cursor.execute(self.sql, parameters)
+        else:
+            cursor.execute(self.sql, tuple(parameters[name] for name in self.positional))
+        return int(cursor.rowcount)
+
+
 def _row_class(keys: tuple[str, ...]) -> Callable[..., Any]:
     """A row with attribute access and `_mapping`, as SQLAlchemy's rows have."""
     base = namedtuple("Row", keys)  # type: ignore[misc]
@@ -123,13 +157,27 @@ def _row_class(keys: tuple[str, ...]) -> Callable[..., Any]:
 # hand its address, and so its SQL, to the next one. Reads are meant to be
 # built once at module level; should one be built per call, the cache is
 # bounded and simply compiles again.
-_COMPILED: dict[tuple[Select[Any], str], DriverQuery] = {}
+_COMPILED: dict[tuple[Select[Any] | UpdateBase, str], DriverQuery | DriverWrite] = {}
 _COMPILED_LIMIT = 1024
 _COMPILING = threading.Lock()
 
 
 def driver_query(statement: Select[Any], dialect: Dialect) -> DriverQuery:
     """The statement (built once, at module level) compiled for the dialect, once."""
+    found = _compiled(statement, dialect, DriverQuery.compile)
+    assert isinstance(found, DriverQuery)
+    return found
+
+
+def driver_write(statement: UpdateBase, dialect: Dialect) -> DriverWrite:
+    """The write (built once, at module level) compiled for the dialect, once."""
+    found = _compiled(statement, dialect, DriverWrite.compile)
+    assert isinstance(found, DriverWrite)
+    return found
+
+
+def _compiled(statement: Any, dialect: Dialect,
+              make: Callable[[Any, Dialect], DriverQuery | DriverWrite]) -> DriverQuery | DriverWrite:
     key = (statement, dialect.name)
     found = _COMPILED.get(key)
     if found is None:
@@ -138,7 +186,7 @@ def driver_query(statement: Select[Any], dialect: Dialect) -> DriverQuery:
             if found is None:
                 if len(_COMPILED) >= _COMPILED_LIMIT:
                     _COMPILED.clear()
-                found = _COMPILED[key] = DriverQuery.compile(statement, dialect)
+                found = _COMPILED[key] = make(statement, dialect)
     return found
 
 
@@ -274,6 +322,28 @@ class TransactionCore:
         cursor = driver.cursor()
         try:
             return query.run(cursor, parameters)
+        except database.driver_error as exc:
+            self.failure = database.translate_driver(exc)
+            raise self.failure from exc
+        finally:
+            cursor.close()
+
+    def write(self, statement: UpdateBase, parameters: Mapping[str, Any]) -> int:
+        """Run an UPDATE or DELETE built once at module level (its bound
+        parameters given here) on the driver's cursor; the rows it changed."""
+        if self.read_only:
+            raise ReadOnlyTransaction("write attempted in a read-only transaction")
+        if self.failure is not None:
+            raise TransactionAborted(
+                "the transaction already failed; leave the transaction block") from self.failure
+        connection = self._connection if self._connection is not None else self.begin()
+        database = self.database
+        write = driver_write(statement, connection.dialect)
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        cursor = driver.cursor()
+        try:
+            return write.run(cursor, parameters)
         except database.driver_error as exc:
             self.failure = database.translate_driver(exc)
             raise self.failure from exc
