@@ -18,13 +18,14 @@ from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from iamd.api.authorize_http import PATH as AUTHORIZE_PATH
 from iamd.api.authorize_http import AuthorizeEndpoint
-from iamd.api.lifecycle import Exchange, serve
+from iamd.api.lifecycle import EndpointRoutes, Exchange, serve
 from iamd.api.query_protocol import QueryProtocol
 from iamd.auth.authenticate import authenticate
 from iamd.auth.sigv4 import SignedRequest, parse_signed_request
@@ -193,6 +194,10 @@ def create_app(runtime: Runtime) -> Starlette:
             if runtime.usage is not None:
                 runtime.usage.stop()
 
-    app = Starlette(routes=routes, lifespan=lifespan)
+    # The two API endpoints are served ahead of Starlette's routing (the routes
+    # above stay as their description, and answer a URL the fast path leaves).
+    fast = Middleware(EndpointRoutes, endpoints={
+        ("GET", "/"): endpoint, ("POST", "/"): endpoint, ("POST", AUTHORIZE_PATH): authorizer})
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[fast])
     app.state.runtime = runtime
     return app

@@ -29,8 +29,9 @@ from typing import Protocol
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from iamd.api.bodies import read_body
+from iamd.api.bodies import DRAIN_BYTES, read_body
 from iamd.model.errors import AwsError, RequestEntityTooLarge
 from iamd.service.context import RequestInfo
 
@@ -99,6 +100,80 @@ def run(endpoint: Endpoint, exchange: Exchange) -> Response:
     return response
 
 
+async def _answer(endpoint: Endpoint, exchange: Exchange, body: bytes | None) -> Response:
+    if body is None:
+        log.info("request_id=%s refused: body over %d bytes", exchange.request_id, MAX_BODY_BYTES)
+        response = endpoint.render_error(RequestEntityTooLarge(), exchange)
+        response.headers["x-amzn-RequestId"] = exchange.request_id
+        # What is left of the body was not read: the connection cannot be reused.
+        response.headers["connection"] = "close"
+        return response
+    if endpoint.inline(exchange):
+        # A thread hop costs more than such a request's own work, and worker
+        # threads contend for the GIL with the loop that serves the sockets.
+        return run(endpoint, exchange)
+    return await run_in_threadpool(run, endpoint, exchange)
+
+
+class EndpointRoutes:
+    """ASGI middleware that serves the API's endpoints straight from the ASGI
+    messages, ahead of Starlette's routing, request and response objects
+    (most of a short request's cost outside iamd's own work); every other
+    path, method or scope goes on to the app it wraps. Same lifecycle,
+    same answers as `serve`."""
+
+    def __init__(self, app: ASGIApp, endpoints: Mapping[tuple[str, str], Endpoint]) -> None:
+        self.app = app
+        self.endpoints = endpoints
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        endpoint = (self.endpoints.get((scope["method"], scope["path"]))
+                    if scope["type"] == "http" and not scope.get("root_path") else None)
+        if endpoint is None:
+            await self.app(scope, receive, send)
+            return
+        try:
+            query = scope.get("query_string", b"").decode()
+        except UnicodeDecodeError:
+            await self.app(scope, receive, send)  # Starlette's own answer to such a URL
+            return
+        headers = {name.decode("latin-1").lower(): value.decode("latin-1")
+                   for name, value in scope["headers"]}
+        client = scope.get("client")
+        exchange = Exchange(request_id=str(uuid.uuid4()), method=scope["method"],
+                            path=scope["path"], query=query, headers=headers, body=b"",
+                            client_ip=client[0] if client else "127.0.0.1",
+                            secure=scope.get("scheme") == "https")
+        body = await _read_asgi_body(receive, MAX_BODY_BYTES)
+        if body is not None:
+            exchange.body = body
+        response = await _answer(endpoint, exchange, body)
+        await send({"type": "http.response.start", "status": response.status_code,
+                    "headers": response.raw_headers})
+        await send({"type": "http.response.body", "body": response.body})
+
+
+async def _read_asgi_body(receive: Receive, limit: int) -> bytes | None:
+    """As bodies.read_body, from the ASGI messages themselves."""
+    chunks: list[bytes] = []
+    seen = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break  # the client went away
+        chunk = message.get("body", b"")
+        seen += len(chunk)
+        if seen <= limit:
+            chunks.append(chunk)
+        elif seen > DRAIN_BYTES:
+            break
+        if not message.get("more_body", False):
+            break
+    if seen > limit:
+        return None
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
 async def serve(endpoint: Endpoint, request: Request) -> Response:
     """The ASGI side: read the request, then `run` it off the event loop."""
     request_id = str(uuid.uuid4())
@@ -108,15 +183,4 @@ async def serve(endpoint: Endpoint, request: Request) -> Response:
                         query=request.url.query, headers=headers, body=body or b"",
                         client_ip=request.client.host if request.client else "127.0.0.1",
                         secure=request.url.scheme == "https")
-    if body is None:
-        log.info("request_id=%s refused: body over %d bytes", request_id, MAX_BODY_BYTES)
-        response = endpoint.render_error(RequestEntityTooLarge(), exchange)
-        response.headers["x-amzn-RequestId"] = request_id
-        # What is left of the body was not read: the connection cannot be reused.
-        response.headers["connection"] = "close"
-        return response
-    if endpoint.inline(exchange):
-        # A thread hop costs more than such a request's own work, and worker
-        # threads contend for the GIL with the loop that serves the sockets.
-        return run(endpoint, exchange)
-    return await run_in_threadpool(run, endpoint, exchange)
+    return await _answer(endpoint, exchange, body)

@@ -25,6 +25,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 from iamd.model.errors import AwsError, MalformedPolicyDocument, ValidationError
@@ -179,6 +180,13 @@ def _body(value: Any) -> bytes | None:
         raise _bad("'body' is not valid base64") from None
 
 
+@lru_cache(maxsize=1024)
+def _parsed_resource_policy(text: str) -> PolicyDocument:
+    # A service sends the same bucket policy with request after request;
+    # a PolicyDocument is immutable. A failure is not cached: it raises again.
+    return parse_policy(text, PolicyKind.RESOURCE)
+
+
 def _resource_policy(value: Any) -> PolicyDocument | None:
     if value is None:
         return None
@@ -187,7 +195,7 @@ def _resource_policy(value: Any) -> PolicyDocument | None:
     if not isinstance(value, str):
         raise _bad("'resource_policy' must be a JSON policy document (text or object)")
     try:
-        return parse_policy(value, PolicyKind.RESOURCE)
+        return _parsed_resource_policy(value)
     except MalformedPolicyDocument as exc:
         raise _bad(f"'resource_policy' is not a valid resource-based policy: {exc.message}") from None
     except AwsError as exc:  # a size quota
@@ -434,5 +442,22 @@ def _with_resource_policy(identity: PolicySet, document: PolicyDocument | None) 
     """The principal's cached policy set with this request's resource policy added."""
     if document is None:
         return identity
-    resource_gate = PolicySet.compile(resource=document).gates.resource
+    resource_gate = _resource_gate(document)
     return PolicySet(replace(identity.gates, resource=resource_gate, resource_required=False))
+
+
+_RESOURCE_GATES: dict[int, tuple[PolicyDocument, Any]] = {}
+
+
+def _resource_gate(document: PolicyDocument) -> Any:
+    """The compiled gate of a resource policy, once per parsed document (the
+    parsed documents are shared, see _parsed_resource_policy; the entry holds
+    its document, so its id is not reused while it is kept)."""
+    found = _RESOURCE_GATES.get(id(document))
+    if found is not None and found[0] is document:
+        return found[1]
+    gate = PolicySet.compile(resource=document).gates.resource
+    if len(_RESOURCE_GATES) > 1024:
+        _RESOURCE_GATES.clear()
+    _RESOURCE_GATES[id(document)] = (document, gate)
+    return gate
