@@ -1,8 +1,8 @@
 """Running one operation: one transaction, authorization first, then the work.
 
 Reads run in a read-only transaction. A write runs in one transaction that
-also bumps the authorization generation, so cached permissions are rebuilt
-after any change. Any error leaves nothing behind: the transaction rolls back.
+also bumps the authorization generation when it changed a row, so cached
+permissions are rebuilt after any change. Any error leaves nothing behind: the transaction rolls back.
 A call that succeeded is recorded here, whoever made it (the Query endpoint,
 the console): the access key's last use and the principal's last access to
 the service, both batched off the request's path (usage.py).
@@ -96,7 +96,9 @@ def _run(runtime: Runtime, caller: Caller, info: RequestInfo, spec: OperationSpe
         if spec.authorize:
             authorize(ctx, spec, params)
         result = spec.handler(ctx, params)
-        if not spec.read_only:
+        if not spec.read_only and tx.changed:
+            # A write that changed nothing (attaching an attached policy)
+            # leaves every node's caches valid.
             bump_generation(tx)
     return result
 

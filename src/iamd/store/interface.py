@@ -314,6 +314,9 @@ class Transaction(Protocol):
     @property
     def read_only(self) -> bool: ...
     @property
+    def changed(self) -> bool:
+        """False while no write of this transaction has changed a row."""
+    @property
     def accounts(self) -> Accounts: ...
     @property
     def users(self) -> Users: ...

@@ -203,6 +203,10 @@ class TransactionCore:
             {} if read_only else None)
         self.failure: StoreError | None = None
         self._writer = False  # holds the SQLite writer turn (Database.writer)
+        # True once a write statement may have changed a row: one that reported
+        # no rows (an INSERT that ignored a duplicate, an UPDATE or DELETE that
+        # matched nothing) leaves it False; an unknown count (-1) sets it.
+        self.changed = False
 
     def begin(self) -> Connection:
         """Check a connection out of the pool and begin (at most once).
@@ -282,7 +286,10 @@ class TransactionCore:
                 "the transaction already failed; leave the transaction block") from self.failure
         connection = self._connection if self._connection is not None else self.begin()
         try:
-            return connection.execute(statement, parameters)
+            result = connection.execute(statement, parameters)
+            if not self.changed and isinstance(statement, UpdateBase) and result.rowcount != 0:
+                self.changed = True
+            return result
         except DBAPIError as exc:
             self.failure = self.database.translate(exc)
             raise self.failure from exc
@@ -343,7 +350,10 @@ class TransactionCore:
         assert driver is not None
         cursor = driver.cursor()
         try:
-            return write.run(cursor, parameters)
+            count = write.run(cursor, parameters)
+            if count != 0:
+                self.changed = True
+            return count
         except database.driver_error as exc:
             self.failure = database.translate_driver(exc)
             raise self.failure from exc
