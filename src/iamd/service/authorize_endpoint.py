@@ -40,7 +40,7 @@ from iamd.policy import (
     explain,
     parse_policy,
 )
-from iamd.service.authorization import authorize_extra, request_context
+from iamd.service.authorization import authorize_extra
 from iamd.service.context import (
     ASSUMED_ROLE,
     FEDERATED_USER,
@@ -51,8 +51,14 @@ from iamd.service.context import (
     RequestInfo,
 )
 from iamd.service.dispatch import record_call
+from iamd.service.global_context import (
+    GLOBAL_KEYS,
+    PRINCIPAL_TAG_PREFIX,
+    SECURE_TRANSPORT,
+    SOURCE_IP,
+    global_context,
+)
 from iamd.service.permissions import policies_for
-from iamd.service.registry import OperationSpec
 from iamd.service.runtime import Runtime
 from iamd.service.sts.authorization_messages import encode_authorization_message
 from iamd.store.interface import Transaction
@@ -75,20 +81,17 @@ _METHOD = re.compile(r"^[A-Z]{1,16}$")
 _HEX_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _FIELDS = frozenset({"method", "path", "query", "headers", "body", "action", "resource", "context",
                      "resource_policy", "resource_account", "source_ip", "secure_transport"})
-# Keys iamd fills from the authenticated client and the clock: a calling
-# service may not set them (aws:SourceIp and aws:SecureTransport have their
-# own fields).
-_RESERVED_KEYS = frozenset(k.lower() for k in (
-    "aws:SourceIp", "aws:SecureTransport", "aws:CurrentTime", "aws:EpochTime", "aws:PrincipalArn",
-    "aws:PrincipalAccount", "aws:PrincipalType", "aws:userid", "aws:username",
-    "aws:RequestedRegion", "aws:MultiFactorAuthPresent", "aws:MultiFactorAuthAge",
-    "aws:TokenIssueTime", "aws:SourceIdentity", "aws:ResourceAccount",
-))
-_RESERVED_PREFIXES = ("aws:principaltag/",)
+# Keys iamd fills from the authenticated client and the clock (the global
+# keys, and aws:ResourceAccount from the resource): a calling service may not
+# set them (aws:SourceIp and aws:SecureTransport have their own fields).
+RESOURCE_ACCOUNT = "aws:ResourceAccount"
+_RESERVED_KEYS = frozenset(k.lower() for k in (*GLOBAL_KEYS, RESOURCE_ACCOUNT))
+_RESERVED_PREFIXES = (PRINCIPAL_TAG_PREFIX.lower(),)
 
-# CloudTrail's userIdentity.type names for the principal kinds.
-_PRINCIPAL_TYPES = {ROOT: "Root", IAM_USER: "IAMUser", ASSUMED_ROLE: "AssumedRole",
-                    FEDERATED_USER: "FederatedUser"}
+# CloudTrail's userIdentity.type names for the principal kinds (not the
+# values of aws:PrincipalType, which global_context.py has).
+CLOUDTRAIL_IDENTITY_TYPES = {ROOT: "Root", IAM_USER: "IAMUser", ASSUMED_ROLE: "AssumedRole",
+                             FEDERATED_USER: "FederatedUser"}
 
 
 class MalformedAuthorizeRequest(ValidationError):
@@ -296,7 +299,7 @@ def _sha256(data: bytes) -> str:
 
 def principal_json(caller: Caller) -> dict[str, str]:
     return {"arn": caller.arn, "account": caller.account_id, "userid": caller.user_id,
-            "type": _PRINCIPAL_TYPES.get(caller.kind, "Unknown")}
+            "type": CLOUDTRAIL_IDENTITY_TYPES.get(caller.kind, "Unknown")}
 
 
 def explanation(decision: Decision) -> dict[str, Any]:
@@ -341,29 +344,15 @@ def _client_conditions(ctx: OperationContext, inp: AuthorizeInput,
     """The client's request context: the global keys iamd fills for its own
     calls (but aws:SourceIp and aws:SecureTransport only when the calling
     service says them), then the service's own keys."""
-    service, _, name = inp.action.partition(":")
-    spec = OperationSpec(service, name, lambda c, p: None, True, None, None, True)
-    filled = request_context(ctx, spec, {}, inp.resource)
-    values: dict[str, str | list[str]] = {}
-    for key, found in filled.items():
-        if key in ("aws:sourceip", "aws:securetransport"):
-            continue
-        values[_CANONICAL_NAMES.get(key, key)] = list(found) if key in filled.multi else found[0]
+    values = {key: value for key, value in global_context(ctx).items()
+              if key not in (SOURCE_IP, SECURE_TRANSPORT)}
     if inp.source_ip is not None:
-        values["aws:SourceIp"] = inp.source_ip
+        values[SOURCE_IP] = inp.source_ip
     if inp.secure_transport is not None:
-        values["aws:SecureTransport"] = "true" if inp.secure_transport else "false"
-    values["aws:ResourceAccount"] = resource_account
+        values[SECURE_TRANSPORT] = "true" if inp.secure_transport else "false"
+    values[RESOURCE_ACCOUNT] = resource_account
     values.update(inp.context)
     return values
-
-
-# Context lowercases its keys; the encoded message names them as AWS spells them.
-_CANONICAL_NAMES = {k.lower(): k for k in (
-    "aws:CurrentTime", "aws:EpochTime", "aws:PrincipalArn", "aws:PrincipalAccount",
-    "aws:PrincipalType", "aws:userid", "aws:username", "aws:RequestedRegion",
-    "aws:MultiFactorAuthPresent", "aws:MultiFactorAuthAge", "aws:TokenIssueTime",
-    "aws:SourceIdentity")}
 
 
 def _resource_account(inp: AuthorizeInput, caller: Caller) -> str:

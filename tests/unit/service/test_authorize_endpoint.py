@@ -55,6 +55,8 @@ def test_a_good_body() -> None:
     ({"resource": "a b"}, "'resource'"),
     ({"context": {"aws:SourceIp": "1.2.3.4"}}, "set by iamd"),
     ({"context": {"aws:PrincipalTag/team": "x"}}, "set by iamd"),
+    ({"context": {"aws:FederatedProvider": "x"}}, "set by iamd"),
+    ({"context": {"aws:resourceaccount": "1"}}, "set by iamd"),
     ({"context": {"noprefix": "x"}}, "prefix:Name"),
     ({"body": 5}, "'body'"),
     ({"source_ip": "localhost"}, "'source_ip'"),
