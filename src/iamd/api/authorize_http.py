@@ -2,7 +2,7 @@
 
 JSON in, JSON out (docs/authorization-endpoint.md). The calling service signs
 this POST with SigV4 like any call and is authenticated as QueryEndpoint
-authenticates; the body is read by service/authorize_endpoint.py, the
+authenticates; the body is read by service/authorize_request.py, the
 client's forwarded signature checked by auth/forwarded.py, and the decision
 made by service/authorize_endpoint.py. lifecycle.py runs it as every
 endpoint; errors of the calling service's own request are AWS-style JSON with
@@ -18,12 +18,8 @@ from iamd.auth.authenticate import authenticate
 from iamd.auth.forwarded import authenticate_client
 from iamd.auth.sigv4 import parse_signed_request
 from iamd.model.errors import AwsError, InternalFailure
-from iamd.service.authorize_endpoint import (
-    CLIENT_AUTH_ERRORS,
-    ClientOutcome,
-    authorize_forwarded,
-    parse_authorize_body,
-)
+from iamd.service.authorize_endpoint import CLIENT_AUTH_ERRORS, ClientOutcome, authorize_forwarded
+from iamd.service.authorize_request import parse_authorize_body
 from iamd.service.runtime import Runtime
 
 PATH = "/_iamd/authorize"

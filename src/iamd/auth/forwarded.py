@@ -31,7 +31,7 @@ from iamd.auth.sigv4 import (
 )
 from iamd.model.errors import SignatureDoesNotMatch
 from iamd.service.authentication import resolve_access_key
-from iamd.service.authorize_endpoint import ClientRequest, payload_hashes
+from iamd.service.authorize_request import ClientRequest, payload_hashes
 from iamd.service.context import Caller
 from iamd.service.runtime import Runtime
 from iamd.store.interface import Transaction

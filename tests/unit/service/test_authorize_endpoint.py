@@ -12,14 +12,12 @@ from typing import Any
 import pytest
 
 from iamd.policy import Context, PolicySet, Principal, Request
-from iamd.service.authorize_endpoint import (
+from iamd.service.authorize_endpoint import denial_details, explanation, principal_json
+from iamd.service.authorize_request import (
     ClientRequest,
     MalformedAuthorizeRequest,
-    denial_details,
-    explanation,
     parse_authorize_body,
     payload_hashes,
-    principal_json,
 )
 from iamd.service.context import ASSUMED_ROLE, IAM_USER, Caller
 
