@@ -33,7 +33,18 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, CursorResult, Dialect, Executable, RootTransaction, Select, Table
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    Dialect,
+    Executable,
+    RootTransaction,
+    Select,
+    Table,
+    bindparam,
+    func,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.sql.dml import UpdateBase
@@ -190,6 +201,23 @@ def _compiled(statement: Any, dialect: Dialect,
     return found
 
 
+_COUNTS: dict[tuple[Table, str], Select[Any]] = {}
+
+
+def _count_statement(table: Table, column: str) -> Select[Any]:
+    """SELECT count(*) FROM table WHERE column = :value, built once per pair
+    (the dict keeps each alive, so it keys the compiled reads safely)."""
+    key = (table, column)
+    found = _COUNTS.get(key)
+    if found is None:
+        with _COMPILING:
+            found = _COUNTS.get(key)
+            if found is None:
+                found = _COUNTS[key] = (select(func.count().label("n")).select_from(table)
+                                        .where(table.c[column] == bindparam("value")))
+    return found
+
+
 class TransactionCore:
     """Runs statements for one transaction; shared by its repositories."""
 
@@ -311,6 +339,12 @@ class TransactionCore:
         if found is None:
             found = memo[key] = self._run(statement, parameters)
         return found
+
+    def count(self, table: Table, column: str, value: Any) -> int:
+        """How many rows of `table` have `column` = `value` (a compiled read,
+        not a statement built and compiled per call)."""
+        row = self.first(_count_statement(table, column), {"value": value})
+        return int(row.n) if row is not None else 0
 
     def first(self, statement: Select[Any], parameters: Mapping[str, Any]) -> Any | None:
         """The first row of `rows`, or None."""
