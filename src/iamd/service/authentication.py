@@ -8,8 +8,8 @@ root of the default account) lives here too, so that every path shares it.
 
 A long-term key's principal and unsealed secret are cached under the
 authorization generation: every change to a key or its user is a write, and
-every write moves the generation on, so the next request on any node reads
-them again. The generation is read first, in the transaction that reads the
+every write that changes a row moves the generation on, so the next request
+on any node reads them again. The generation is read first, in the transaction that reads the
 key on a miss. The signature is still checked on every request (auth/).
 
 `transaction` may be the read-only transaction the operation will run in

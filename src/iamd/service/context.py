@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from iamd.service.runtime import Runtime
     from iamd.store.interface import Transaction
 
-# The settings key of the authorization generation: every write moves it on,
-# so caches of compiled permissions know when they are stale.
+# The settings key of the authorization generation: every write that changes
+# a row moves it on, so caches of compiled permissions know when they are stale.
 GENERATION_KEY = "authz_generation"
 
 ROOT = "root"

@@ -81,7 +81,8 @@ def global_context(ctx: OperationContext) -> dict[str, str | list[str]]:
 
 def principal_tags_of(ctx: OperationContext) -> dict[str, str]:
     """The caller's own tags, cached under the authorization generation:
-    tagging is a write, and every write moves the generation on."""
+    tagging is a write that changes a row, and every such write moves the
+    generation on."""
     caller = ctx.caller
     key = (f"tags:{caller.user_id}", ctx.generation)
     cached = ctx.runtime.principal_tags.get(key)

@@ -2,8 +2,9 @@
 settings, and caches of compiled permissions and resolved access keys.
 
 One `Runtime` per process. It holds no per-request state; its caches are
-keyed by the store's authorization generation, which every write bumps, so a
-change made through any node is seen by every node on its next request.
+keyed by the store's authorization generation, which every write that
+changes a row bumps, so a change made through any node is seen by every node
+on its next request.
 """
 
 from __future__ import annotations

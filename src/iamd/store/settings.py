@@ -15,7 +15,8 @@ from iamd.store.transaction import TransactionCore
 _settings = schema.settings
 # Every authorized call reads the authorization generation: built once, compiled once.
 _GET = select(_settings.c.value).where(_settings.c.key == bindparam("key"))
-# Every write moves the authorization generation on: built once, compiled once.
+# Every write that changes a row moves the authorization generation on: built
+# once, compiled once.
 _INCREMENT = update(_settings).where(_settings.c.key == bindparam("key")).values(
     value=cast(cast(_settings.c.value, Integer) + 1, Text))
 
