@@ -1,16 +1,33 @@
-"""Signed requests per second over HTTP: iamd (1 and 2 workers) against moto's server.
+"""Signed requests per second over HTTP: iamd against a bare ASGI app and moto's server.
 
     python bench/http_throughput.py [--duration 10] [--warmup 2] [--processes 2] [--threads 4]
-                         [--targets iamd1,iamd2,moto] [--database postgresql://...]
+                         [--targets bare,iamd1,iamd2,moto] [--postgres postgresql://...]
+                         [--operations GetCallerIdentity,GetUser,Authorize,WriteCycle]
+                         [--database postgresql://...]
 
-Two operations, each a real SigV4-signed Query request as boto3 sends it:
-`sts:GetCallerIdentity` (authentication only) and `iam:GetUser` for an existing
-user (authentication, authorization of the caller, the user's record). The
-targets, in one run and with the same load:
+The operations, each made of real SigV4-signed requests as boto3 sends them:
 
+- GetCallerIdentity: `sts:GetCallerIdentity` (authentication only);
+- GetUser: `iam:GetUser` for an existing user (authentication, a decision of
+  the policy engine on the caller's policies, the user's record);
+- Authorize: `POST /_iamd/authorize`, a forwarded S3 GetObject signed by
+  another user, decided against that client's inline policy and a resource
+  policy given in the body (iamd only);
+- WriteCycle: CreateUser, PutUserPolicy, DeleteUserPolicy, DeleteUser of a
+  user of each connection's own, in a loop (iamd refuses DeleteUser while an
+  inline policy remains, as AWS does, so the cycle has four steps); its rate
+  is counted in cycles per second.
+
+The targets, in one run and with the same load:
+
+- bare: a minimal ASGI app (it reads the body and answers 200 with a short
+  XML body) on uvicorn with the settings `iamd serve` uses, 1 worker: the
+  ceiling any Python ASGI server reaches on this machine, the baseline every
+  iamd figure is a share of;
 - iamd1, iamd2: `iamd serve --workers N` (uvicorn) on a fresh SQLite data
-  directory (or the PostgreSQL URL given), called with the admin's access key,
-  so every request is authenticated and authorized;
+  directory (or the `--database` PostgreSQL URL), called with the admin's
+  access key, so every request is authenticated and authorized;
+- iamd1pg: `iamd serve` on a fresh schema of the `--postgres` URL, 1 worker;
 - moto: `python -m moto.server` (werkzeug's threaded server), which accepts any
   signature and authorizes nothing; the same requests, signed with a dummy key.
 
@@ -36,25 +53,18 @@ Mind the machine: this was written for 2 cores, where the generator and the
 server share them. iamd2 then competes with the generator for the second core,
 so its gain over iamd1 is a floor; "server CPU" tells how many cores the server
 actually got. Other load on the machine moves every figure; the load average is
-printed.
+printed before and after.
 
-A figure to read with care: uvicorn (0.54) binds the listening socket of
-`--workers N` itself, without IPPROTO_TCP, so the connections accepted from it
-never get TCP_NODELAY (Kludex/uvicorn#3149), and every answer on a kept-alive
-connection waits for the client's delayed ACK (about 40 ms on Linux) between its
-headers and its body. Until iamd binds that socket itself, iamd2 shows it: some
-40 ms per request even on an idle connection, and low throughput at a fraction
-of a core.
+The last lines are the ratios, one per operation:
 
-The last lines are one per operation:
-
-    OPERATION iamd1=N/s iamd2=M/s moto=K/s ratio1=R ratio2=R2
-
-where ratioN is iamdN's requests per second divided by moto's.
+    OPERATION bare=N/s iamd1=M/s ... iamd1/bare=R iamd2/iamd1=R2 iamd1pg/iamd1=R3 iamd1/moto=R4
 """
+
+from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import multiprocessing
 import os
 import resource
@@ -72,7 +82,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from botocore.auth import SigV4Auth
+from botocore.auth import S3SigV4Auth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
@@ -81,26 +91,85 @@ from iamd.testing import IamdServer, free_port
 FORM = "application/x-www-form-urlencoded; charset=utf-8"
 USER = "bench-user"
 MOTO_KEY = ("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
-OPERATIONS: dict[str, tuple[str, dict[str, str]]] = {
+CLIENT = "bench-client"
+BUCKET = "bench-bucket"
+IAM_VERSION = "2010-05-08"
+SIMPLE: dict[str, tuple[str, dict[str, str]]] = {
     "GetCallerIdentity": ("sts", {"Action": "GetCallerIdentity", "Version": "2011-06-15"}),
-    "GetUser": ("iam", {"Action": "GetUser", "Version": "2010-05-08", "UserName": USER}),
+    "GetUser": ("iam", {"Action": "GetUser", "Version": IAM_VERSION, "UserName": USER}),
 }
+OPERATIONS = [*SIMPLE, "Authorize", "WriteCycle"]
+CYCLE_STEPS = 4
 SIGNED_COPIES = 64  # distinct signed requests per operation (distinct timestamps or not)
+READ_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{BUCKET}/*"}]})
+RESOURCE_POLICY = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Deny", "Principal": "*", "Action": "s3:DeleteObject",
+     "Resource": f"arn:aws:s3:::{BUCKET}/*"},
+    {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:GetObject",
+     "Resource": f"arn:aws:s3:::{BUCKET}/public/*"}]}
 
 
 # -- requests ---------------------------------------------------------------------------------
 
 
-def signed_payload(host: str, service: str, params: dict[str, str], key: str, secret: str) -> bytes:
+def signed_payload(host: str, service: str, params: dict[str, str], key: str, secret: str,
+                   *, path: str = "/", body: str | None = None,
+                   content_type: str = FORM) -> bytes:
     """One POST as boto3 signs it, as the exact bytes to write on a connection."""
-    body = urlencode(params)
-    request = AWSRequest(method="POST", url=f"http://{host}/", data=body,
-                         headers={"Content-Type": FORM})
+    body = urlencode(params) if body is None else body
+    request = AWSRequest(method="POST", url=f"http://{host}{path}", data=body,
+                         headers={"Content-Type": content_type})
     SigV4Auth(Credentials(key, secret), service, "us-east-1").add_auth(request)
-    lines = ["POST / HTTP/1.1", f"Host: {host}", "User-Agent: iamd-bench"]
+    lines = [f"POST {path} HTTP/1.1", f"Host: {host}", "User-Agent: iamd-bench"]
     lines += [f"{name}: {value}" for name, value in request.headers.items()]
-    lines += [f"Content-Length: {len(body)}", "", ""]
+    lines += [f"Content-Length: {len(body.encode())}", "", ""]
     return "\r\n".join(lines).encode() + body.encode()
+
+
+def forwarded_body(client_key: str, client_secret: str) -> str:
+    """The JSON of /_iamd/authorize: an object store's client's signed S3 GET."""
+    url = f"http://objects.internal:9000/{BUCKET}/report.csv"
+    request = AWSRequest(method="GET", url=url, data=b"")
+    S3SigV4Auth(Credentials(client_key, client_secret), "s3", "us-east-1").add_auth(request)
+    prepared = request.prepare()
+    return json.dumps({
+        "method": "GET", "path": f"/{BUCKET}/report.csv", "query": "",
+        "headers": {"host": "objects.internal:9000", **dict(prepared.headers.items())},
+        "action": "s3:GetObject", "resource": f"arn:aws:s3:::{BUCKET}/report.csv",
+        "resource_policy": RESOURCE_POLICY, "source_ip": "10.1.2.3", "secure_transport": True})
+
+
+def sequences(target: Target, operation: str, connections: int) -> list[list[bytes]]:
+    """The requests each connection sends, in order, again and again."""
+    host = f"{target.host}:{target.port}"
+    if operation in SIMPLE:
+        service, params = SIMPLE[operation]
+        shared = [signed_payload(host, service, params, target.key, target.secret)
+                  for _ in range(SIGNED_COPIES)]
+        return [shared[i:] + shared[:i] for i in range(connections)]
+    if operation == "Authorize":
+        assert target.client is not None
+        body = forwarded_body(*target.client)
+        shared = [signed_payload(host, "iamd", {}, target.key, target.secret,
+                                 path="/_iamd/authorize", body=body,
+                                 content_type="application/json")
+                  for _ in range(SIGNED_COPIES)]
+        return [shared[i:] + shared[:i] for i in range(connections)]
+    assert operation == "WriteCycle"
+    out = []
+    for index in range(connections):
+        name = f"cycle-{index}"
+        steps = [
+            {"Action": "CreateUser", "UserName": name},
+            {"Action": "PutUserPolicy", "UserName": name, "PolicyName": "read",
+             "PolicyDocument": READ_POLICY},
+            {"Action": "DeleteUserPolicy", "UserName": name, "PolicyName": "read"},
+            {"Action": "DeleteUser", "UserName": name},
+        ]
+        out.append([signed_payload(host, "iam", {**step, "Version": IAM_VERSION}, target.key,
+                                   target.secret) for step in steps])
+    return out
 
 
 class HttpConnection:
@@ -180,7 +249,7 @@ class HttpConnection:
 # -- the load generator ------------------------------------------------------------------------
 
 
-def generate(address: tuple[str, int], payloads: list[bytes], threads: int, start: float,
+def generate(address: tuple[str, int], payloads: list[list[bytes]], threads: int, start: float,
              end: float, out: Pipe) -> None:
     """One generator process: `threads` closed-loop connections from now until `end`.
 
@@ -193,15 +262,16 @@ def generate(address: tuple[str, int], payloads: list[bytes], threads: int, star
     def loop(index: int) -> None:
         connection = HttpConnection(*address)
         mine = latencies[index]
-        n = index
-        count = len(payloads)
+        sequence = payloads[index]
+        n = 0
+        count = len(sequence)
         try:
             while True:
                 sent = time.monotonic()
-                if sent >= end:
-                    break
+                if sent >= end and n % count == 0:
+                    break  # only between cycles, so that no write is left half done
                 try:
-                    status, body = connection.exchange(payloads[n % count])
+                    status, body = connection.exchange(sequence[n % count])
                 except OSError as error:
                     status, body = -1, repr(error).encode()
                     connection.close()
@@ -277,6 +347,7 @@ class Target:
     pid: int
     key: str
     secret: str
+    client: tuple[str, str] | None = None  # the Authorize operation's client's key
 
 
 @contextlib.contextmanager
@@ -311,11 +382,75 @@ def iamd_target(name: str, workers: int, workdir: Path, database: str | None) ->
 
 
 def _iamd_ready(name: str, server: IamdServer) -> Target:
-    server.client("iam").create_user(UserName=USER)
+    iam = server.client("iam")
+    iam.create_user(UserName=USER)
+    iam.create_user(UserName=CLIENT)
+    iam.put_user_policy(UserName=CLIENT, PolicyName="read", PolicyDocument=READ_POLICY)
+    key = iam.create_access_key(UserName=CLIENT)["AccessKey"]
     parts = urlsplit(server.endpoint)
     assert parts.hostname is not None and parts.port is not None
     return Target(name, parts.hostname, parts.port, server.process.pid,
-                  server.access_key_id, server.secret_access_key)
+                  server.access_key_id, server.secret_access_key,
+                  (key["AccessKeyId"], key["SecretAccessKey"]))
+
+
+BARE_APP = """
+import uvicorn
+
+BODY = b"<GetCallerIdentityResponse><RequestId>0</RequestId></GetCallerIdentityResponse>"
+
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    more = True
+    while more:
+        message = await receive()
+        more = message.get("more_body", False)
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"text/xml"),
+                            (b"content-length", str(len(BODY)).encode())]})
+    await send({"type": "http.response.body", "body": BODY})
+
+uvicorn.run(app, host="127.0.0.1", port=int(__import__("sys").argv[1]), log_level="warning")
+"""
+
+
+@contextlib.contextmanager
+def bare_target(workdir: Path) -> Iterator[Target]:
+    """A minimal ASGI app on uvicorn, started as `iamd serve` starts it."""
+    port = free_port()
+    log = (workdir / "bare.log").open("ab")
+    process = subprocess.Popen([sys.executable, "-c", BARE_APP, str(port)], stdout=log,
+                               stderr=subprocess.STDOUT, cwd=workdir)
+    try:
+        _wait_for_port(process, port, workdir / "bare.log")
+        yield Target("bare", "127.0.0.1", port, process.pid, *MOTO_KEY, MOTO_KEY)
+    finally:
+        _stop(process)
+        log.close()
+
+
+def _wait_for_port(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited:\n{log.read_text()}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the server did not start") from None
+            time.sleep(0.1)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @contextlib.contextmanager
@@ -328,28 +463,13 @@ def moto_target(workdir: Path) -> Iterator[Target]:
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"moto exited:\n{(workdir / 'moto.log').read_text()}")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("moto did not start") from None
-                time.sleep(0.1)
+        _wait_for_port(process, port, workdir / "moto.log")
         iam = boto3.client("iam", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
                            aws_access_key_id=MOTO_KEY[0], aws_secret_access_key=MOTO_KEY[1])
         iam.create_user(UserName=USER)
         yield Target("moto", "127.0.0.1", port, process.pid, *MOTO_KEY)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        _stop(process)
         log.close()
 
 
@@ -382,25 +502,25 @@ class Result:
 
 
 def measure(target: Target, operation: str, args: argparse.Namespace) -> Result:
-    service, params = OPERATIONS[operation]
-    host = f"{target.host}:{target.port}"
-    payloads = [signed_payload(host, service, params, target.key, target.secret)
-                for _ in range(SIGNED_COPIES)]
-    # Check one answer before timing anything.
+    connections = args.processes * args.threads
+    payloads = sequences(target, operation, connections)
+    # Check one round of answers before timing anything.
     probe = HttpConnection(target.host, target.port)
-    status, body = probe.exchange(payloads[0])
+    for payload in payloads[0]:
+        status, body = probe.exchange(payload)
+        if status != 200:
+            raise RuntimeError(f"{target.name} {operation}: {status} {body[:500]!r}")
     probe.close()
-    if status != 200:
-        raise RuntimeError(f"{target.name} {operation}: {status} {body[:500]!r}")
     context = multiprocessing.get_context("fork")
     begin = time.monotonic() + 0.3
     start = begin + args.warmup
     end = start + args.duration
     pipes, processes = [], []
-    for _ in range(args.processes):
+    for index in range(args.processes):
         receiver, sender = context.Pipe(duplex=False)
+        mine = payloads[index * args.threads:(index + 1) * args.threads]
         process = context.Process(target=generate, args=(
-            (target.host, target.port), payloads, args.threads, start, end, sender))
+            (target.host, target.port), mine, args.threads, start, end, sender))
         process.start()
         sender.close()
         pipes.append(receiver)
@@ -444,22 +564,41 @@ def report(result: Result, cores: int) -> None:
         print(f"    first failure: {result.first_failure}", flush=True)
 
 
+# moto has no authorization endpoint.
+UNSUPPORTED = {("moto", "Authorize")}
+# (numerator, denominator) of the ratios printed, when both were measured.
+RATIOS = [("iamd1", "bare"), ("iamd2", "bare"), ("iamd1pg", "bare"), ("iamd2", "iamd1"),
+          ("iamd1pg", "iamd1"), ("iamd1", "moto"), ("iamd2", "moto"), ("iamd1pg", "moto")]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=10.0, help="timed seconds per case")
     parser.add_argument("--warmup", type=float, default=2.0, help="untimed seconds before each")
     parser.add_argument("--processes", type=int, default=2, help="generator processes")
     parser.add_argument("--threads", type=int, default=4, help="connections per process")
-    parser.add_argument("--targets", default="iamd1,iamd2,moto")
-    parser.add_argument("--database", default=None, help="PostgreSQL URL for iamd (else SQLite)")
+    parser.add_argument("--targets", default="bare,iamd1,iamd2,moto",
+                        help="of bare, iamd1, iamd2, iamd1pg (needs --postgres), moto")
+    parser.add_argument("--operations", default=",".join(OPERATIONS))
+    parser.add_argument("--database", default=None,
+                        help="PostgreSQL URL for iamd1 and iamd2 (else SQLite)")
+    parser.add_argument("--postgres", default=None,
+                        help="PostgreSQL URL for iamd1pg (added to the targets when given)")
     args = parser.parse_args(argv)
     targets = [t.strip() for t in args.targets.split(",") if t.strip()]
+    if args.postgres and "iamd1pg" not in targets:
+        targets.append("iamd1pg")
+    operations = [o.strip() for o in args.operations.split(",") if o.strip()]
+    for operation in operations:
+        if operation not in OPERATIONS:
+            parser.error(f"unknown operation {operation!r}")
     cores = os.cpu_count() or 1
     print(f"cores {cores}, load average {os.getloadavg()[0]:.2f}, "
           f"{args.processes} generator processes x {args.threads} connections, "
           f"{args.warmup:g} s warm-up + {args.duration:g} s per case, "
           f"iamd store {'PostgreSQL' if args.database else 'SQLite'}", flush=True)
-    rates: dict[str, dict[str, float]] = {op: {} for op in OPERATIONS}
+    rates: dict[str, dict[str, float]] = {op: {} for op in operations}
+    p99: dict[str, dict[str, float]] = {op: {} for op in operations}
     with tempfile.TemporaryDirectory(prefix="iamd-bench-") as tmp:
         workdir = Path(tmp)
         # Servers started from here must not see this folder on their path either.
@@ -467,23 +606,32 @@ def main(argv: list[str] | None = None) -> int:
         for name in targets:
             if name == "moto":
                 context = moto_target(workdir)
+            elif name == "bare":
+                context = bare_target(workdir)
+            elif name == "iamd1pg":
+                if not args.postgres:
+                    parser.error("iamd1pg needs --postgres URL")
+                context = iamd_target(name, 1, workdir, args.postgres)
             elif name.startswith("iamd") and name[4:].isdigit():
                 context = iamd_target(name, int(name[4:]), workdir, args.database)
             else:
                 parser.error(f"unknown target {name!r}")
             with context as target:
-                for operation in OPERATIONS:
+                for operation in operations:
+                    if (name, operation) in UNSUPPORTED:
+                        continue
                     result = measure(target, operation, args)
                     report(result, cores)
                     rates[operation][name] = result.rate
+                    p99[operation][name] = result.percentile(0.99)
     print(f"load average {os.getloadavg()[0]:.2f}")
     for operation, by_target in rates.items():
-        parts = [f"{name}={by_target[name]:.0f}/s" for name in targets if name in by_target]
-        moto = by_target.get("moto")
-        if moto:
-            parts += [f"ratio{name[4:]}={by_target[name] / moto:.2f}"
-                      for name in targets if name.startswith("iamd") and name in by_target]
-        print(operation, " ".join(parts))
+        unit = f" (req/s; cycles/s = req/s / {CYCLE_STEPS})" if operation == "WriteCycle" else ""
+        parts = [f"{name}={by_target[name]:.0f}/s p99={p99[operation][name]:.1f}ms"
+                 for name in targets if name in by_target]
+        parts += [f"{top}/{bottom}={by_target[top] / by_target[bottom]:.2f}"
+                  for top, bottom in RATIOS if top in by_target and bottom in by_target]
+        print(operation + unit, " ".join(parts), flush=True)
     return 0
 
 

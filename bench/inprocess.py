@@ -1,4 +1,5 @@
-"""The cost of one signed request inside iamd, without HTTP: QueryEndpoint.handle in a loop.
+"""The cost of one signed request inside iamd, without HTTP: the Query endpoint run as
+lifecycle.run runs it (request id, error mapping, log line), in a loop.
 
     python bench/inprocess.py [--operation GetUser|GetCallerIdentity] [--requests 2000]
                               [--database postgresql://...] [--profile [N]]
@@ -24,6 +25,7 @@ import pstats
 import sys
 import tempfile
 import time
+import uuid
 from urllib.parse import urlencode
 
 from botocore.auth import SigV4Auth
@@ -31,6 +33,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from iamd.api.app import QueryEndpoint
+from iamd.api.lifecycle import Exchange, run
 from iamd.cli.serve_command import build_runtime, config_from
 
 HOST = "127.0.0.1:8000"
@@ -69,7 +72,9 @@ def main(argv: list[str] | None = None) -> int:
         key, secret = credentials.access_key_id, credentials.secret_access_key
 
         def call(headers: dict[str, str], body: bytes) -> None:
-            response = endpoint.handle("POST", "/", "", headers, body, "127.0.0.1", False)
+            exchange = Exchange(request_id=str(uuid.uuid4()), method="POST", path="/", query="",
+                                headers=headers, body=body, client_ip="127.0.0.1", secure=False)
+            response = run(endpoint, exchange)
             if response.status_code != 200:
                 raise SystemExit(f"{response.status_code}: {bytes(response.body)[:500]!r}")
 

@@ -11,6 +11,8 @@ longer tells the truth. Regenerate it with:
 
 from __future__ import annotations
 
+import ast
+import itertools
 import re
 import sys
 from pathlib import Path
@@ -36,18 +38,41 @@ def served() -> set[tuple[str, str]]:
     return set(OPERATIONS)
 
 
+def _python_calls(text: str) -> set[str]:
+    """Client methods a Python test really calls (`client.create_user(...)`), and
+    AWS CLI commands it runs (`..., "iam", "create-user", ...` in one call's
+    arguments); names in comments, docstrings or other text do not count."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(text)):
+        if not isinstance(node, ast.Call):
+            continue
+        if isinstance(node.func, ast.Attribute):
+            found.add(node.func.attr)
+        words = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+        for service, command in itertools.pairwise(words):
+            if service in ("iam", "sts") and re.fullmatch(r"[a-z][a-z0-9-]+", command):
+                found.add(command.replace("-", "_"))
+    return found
+
+
+def _javascript_calls(text: str) -> set[str]:
+    """Operations a JavaScript test sends (`new CreateUserCommand(...)`), comments removed."""
+    code = re.sub(r"/\*.*?\*/|//[^\n]*", "", text, flags=re.DOTALL)
+    return {xform_name(command) for command in re.findall(r"new ([A-Z][A-Za-z]+)Command\(", code)}
+
+
 def callers() -> dict[str, list[str]]:
     """snake_case client method -> functional test files that call it."""
     found: dict[str, list[str]] = {}
-    for path in sorted(FUNCTIONAL.rglob("*.py")):
-        text = path.read_text()
-        for method in set(re.findall(r"\.([a-z][a-z0-9_]+)\(", text)):
+    for path in sorted(FUNCTIONAL.rglob("*")):
+        if path.suffix == ".py":
+            methods = _python_calls(path.read_text())
+        elif path.suffix in (".js", ".mjs"):
+            methods = _javascript_calls(path.read_text())
+        else:
+            continue
+        for method in methods:
             found.setdefault(method, []).append(path.name)
-        # The AWS CLI and the JavaScript SDK name operations too.
-        for command in set(re.findall(r"\b(?:iam|sts) ([a-z][a-z0-9-]+)", text)):
-            found.setdefault(command.replace("-", "_"), []).append(path.name)
-        for command in set(re.findall(r"new ([A-Z][A-Za-z]+)Command", text)):
-            found.setdefault(xform_name(command), []).append(path.name)
     return found
 
 

@@ -8,8 +8,14 @@
 
 `IamdServer.start` runs `python -m iamd.cli.main serve` in a subprocess on a
 free loopback port with its own data directory (or the PostgreSQL URL you
-give), waits for its health endpoint, and stops it on exit. The pytest
-fixtures `iamd_server` and `iam_client` come from `iamd.testing.pytest_plugin`.
+give), waits for its health endpoint, and stops it on exit. There is no
+pytest plugin: a fixture is three lines in your conftest.py (iamd's own
+tests/conftest.py has one per backend):
+
+    @pytest.fixture(scope="session")
+    def iamd_server(tmp_path_factory):
+        with IamdServer.start(tmp_path_factory.mktemp("iamd")) as server:
+            yield server
 """
 
 from __future__ import annotations

@@ -304,3 +304,12 @@ def test_malformed_bodies_are_400(iamd_server: IamdServer, raw: bytes) -> None:
     assert answer["error"]["code"] == "ValidationError"
     assert answer["error"]["message"]
 
+
+
+def test_a_body_beyond_the_limit_is_413_as_on_the_query_endpoint(iamd_server: IamdServer) -> None:
+    huge = json.dumps({**GOOD, "context": {"s3:prefix": "x" * (9 * 1024 * 1024)}}).encode()
+    status, answer = call(iamd_server, None, (iamd_server.access_key_id,
+                                              iamd_server.secret_access_key), raw=huge)
+    assert status == 413, answer
+    assert answer["error"]["code"] == "RequestEntityTooLarge"
+    assert answer["request_id"]

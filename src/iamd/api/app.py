@@ -4,46 +4,37 @@ and the OIDC discovery documents of outbound federation issuers.
 One request: read the form (POST body and query string), read the SigV4
 claims, pick the service from the credential scope (iam or sts), authenticate,
 decode the parameters with botocore's model, run the operation, encode the
-answer. Every answer carries a request id in `<RequestId>` and the
-`x-amzn-RequestId` header. An error that is not an AWS error is logged with
-the request id and answered as ServiceFailure, without internals.
+answer. What every endpoint shares (request id, body limit, error mapping,
+the log line) is lifecycle.py's; an error that is not an AWS error is answered
+here as ServiceFailure, without internals.
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
-import time
-import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from iamd.api.authorize_http import PATH as AUTHORIZE_PATH
 from iamd.api.authorize_http import AuthorizeEndpoint
-from iamd.api.bodies import read_body
+from iamd.api.lifecycle import EndpointRoutes, Exchange, serve
 from iamd.api.query_protocol import QueryProtocol
 from iamd.auth.authenticate import authenticate
-from iamd.auth.sigv4 import parse_signed_request
-from iamd.model.errors import (
-    AwsError,
-    MissingAuthenticationToken,
-    RequestEntityTooLarge,
-    ServiceFailure,
-)
-from iamd.service.context import Caller, RequestInfo
-from iamd.service.dispatch import anonymous_caller, execute
+from iamd.auth.sigv4 import SignedRequest, parse_signed_request
+from iamd.model.errors import AwsError, MissingAuthenticationToken, ServiceFailure
+from iamd.service.context import Caller
+from iamd.service.dispatch import anonymous_caller, execute, is_read
 from iamd.service.runtime import Runtime
 from iamd.service.sts import outbound_discovery
-
-log = logging.getLogger("iamd.api")
+from iamd.store.interface import Transaction
 
 PROTOCOLS = {"iam": QueryProtocol("iam"), "sts": QueryProtocol("sts")}
 _STS_ONLY = frozenset(PROTOCOLS["sts"].operation_names) - frozenset(PROTOCOLS["iam"].operation_names)
@@ -69,84 +60,95 @@ def _service_for(action: str | None, signed_service: str | None) -> str:
     return "sts" if action in _STS_ONLY else "iam"
 
 
-# The largest real IAM or STS request is far under this: a SAML assertion
-# (100,000 characters) or a policy document (131,072), form-encoded. Bodies up
-# to it are decoded and answered with the validation error AWS gives; a body
-# beyond it is refused before it is read into memory whole.
-MAX_BODY_BYTES = 8 * 1024 * 1024
+# Reads that may take long are never answered on the event loop: listings,
+# reports and simulations, and the federation calls that may fetch a
+# provider's keys over the network.
+_LONG_READS = frozenset({
+    "GetAccountAuthorizationDetails", "GetAccountSummary", "GetCredentialReport",
+    "GetServiceLastAccessedDetails", "GetServiceLastAccessedDetailsWithEntities",
+    "GetOrganizationsAccessReport", "GetContextKeysForPrincipalPolicy",
+    "GetContextKeysForCustomPolicy"})
+
+
+def _short_read(action: str | None) -> bool:
+    if action is None or action in _LONG_READS:
+        return False
+    if not (action.startswith("Get") or action == "DecodeAuthorizationMessage"):
+        return False
+    return any(is_read(service, action) for service in PROTOCOLS)
 
 
 class QueryEndpoint:
+    """The AWS Query protocol of IAM and STS on `/` (lifecycle.py runs it)."""
+
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
+        self.inline_reads = runtime.store.backend == "sqlite"
 
-    def handle(self, method: str, path: str, query: str, headers: Mapping[str, str],
-               body: bytes, client_ip: str, secure: bool) -> Response:
-        request_id = str(uuid.uuid4())
-        started = time.perf_counter()
-        params = _form(query, body, headers.get("content-type", ""))
-        action = params.get("Action")
-        service = "iam"
-        status = 200
+    def _params(self, exchange: Exchange) -> dict[str, str]:
+        if exchange.form is None:
+            exchange.form = _form(exchange.query, exchange.body,
+                                  exchange.headers.get("content-type", ""))
+        return exchange.form
+
+    def inline(self, exchange: Exchange) -> bool:
+        return self.inline_reads and _short_read(self._params(exchange).get("Action"))
+
+    def handle(self, exchange: Exchange) -> Response:
+        params = self._params(exchange)
+        action = exchange.action = params.get("Action")
+        signed = None
         try:
-            signed = None
-            try:
-                signed = parse_signed_request(method, path, query, headers)
-            except MissingAuthenticationToken:
-                if not (action in UNSIGNED_STS and action in _STS_ONLY):
-                    raise
-            service = _service_for(action, signed.service if signed else None)
-            protocol = PROTOCOLS[service]
-            # AWS reports times to the second; stored dates follow suit.
-            now = datetime.now(UTC).replace(microsecond=0)
-            caller: Caller | None = None
-            if signed is not None:
-                caller = authenticate(self.runtime, signed, method, path, query, headers, body, now)
+            signed = parse_signed_request(exchange.method, exchange.path, exchange.query,
+                                          exchange.headers)
+        except MissingAuthenticationToken:
+            if not (action in UNSIGNED_STS and action in _STS_ONLY):
+                raise
+        service = exchange.service = _service_for(action, signed.service if signed else None)
+        protocol = PROTOCOLS[service]
+        region = signed.region if signed else "us-east-1"
+        if signed is not None and is_read(service, action):
+            # A read authenticates and runs in one read-only transaction.
+            with self.runtime.store.transaction(read_only=True) as tx:
+                caller = self._authenticate(exchange, signed, tx)
+                operation, arguments = protocol.decode(params)
+                result = execute(self.runtime, caller, exchange.info(region), service, operation,
+                                 arguments, transaction=tx)
+        else:
+            signer = self._authenticate(exchange, signed, None) if signed is not None else None
             operation, arguments = protocol.decode(params)
-            info = RequestInfo(request_id=request_id, now=now, source_ip=client_ip,
-                               secure_transport=secure,
-                               region=signed.region if signed else "us-east-1",
-                               user_agent=headers.get("user-agent", ""))
-            if caller is None:
+            if signer is None:
                 if operation not in UNSIGNED_STS:
                     raise MissingAuthenticationToken()
-                caller = anonymous_caller()
-            result = execute(self.runtime, caller, info, service, operation, arguments)
-            if caller.access_key_id is not None and self.runtime.usage is not None:
-                self.runtime.usage.note(caller.access_key_id, now, service, info.region)
-            if caller.arn and self.runtime.usage is not None:
-                self.runtime.usage.note_activity(caller.principal_arn, caller.account_id, service,
-                                                 operation, info.region, now)
-            payload = protocol.encode_result(operation, result or {}, request_id)
-        except AwsError as error:
-            status = error.status
-            payload = PROTOCOLS[service].encode_error(error, request_id)
-        except Exception:
-            log.exception("request %s failed", request_id)
-            status = 500
-            payload = PROTOCOLS[service].encode_error(ServiceFailure(), request_id)
-        log.info("request_id=%s action=%s status=%d ms=%.1f", request_id, action, status,
-                 (time.perf_counter() - started) * 1000)
-        return Response(payload, status_code=status, media_type=XML,
-                        headers={"x-amzn-RequestId": request_id})
+                signer = anonymous_caller()
+            result = execute(self.runtime, signer, exchange.info(region), service, operation,
+                             arguments)
+        return Response(protocol.encode_result(operation, result or {}, exchange.request_id),
+                        media_type=XML)
 
-    async def respond(self, request: Request) -> Response:
-        body = await read_body(request, MAX_BODY_BYTES)
-        if body is None:
-            request_id = str(uuid.uuid4())
-            log.info("request_id=%s refused: body over %d bytes", request_id, MAX_BODY_BYTES)
-            return Response(PROTOCOLS["iam"].encode_error(RequestEntityTooLarge(), request_id),
-                            status_code=RequestEntityTooLarge.status, media_type=XML,
-                            headers={"x-amzn-RequestId": request_id, "connection": "close"})
-        headers = {k.lower(): v for k, v in request.headers.items()}
-        client_ip = request.client.host if request.client else "127.0.0.1"
-        return await run_in_threadpool(
-            self.handle, request.method, request.url.path, request.url.query, headers, body,
-            client_ip, request.url.scheme == "https")
+    def _authenticate(self, exchange: Exchange, signed: SignedRequest,
+                      tx: Transaction | None) -> Caller:
+        return authenticate(self.runtime, signed, exchange.method, exchange.path, exchange.query,
+                            exchange.headers, exchange.body, exchange.now, tx)
+
+    def render_error(self, error: AwsError, exchange: Exchange) -> Response:
+        protocol = PROTOCOLS[exchange.service or "iam"]
+        return Response(protocol.encode_error(error, exchange.request_id),
+                        status_code=error.status, media_type=XML)
+
+    def internal_failure(self) -> AwsError:
+        return ServiceFailure()
 
 
 def create_app(runtime: Runtime) -> Starlette:
     endpoint = QueryEndpoint(runtime)
+    authorizer = AuthorizeEndpoint(runtime)
+
+    async def query(request: Request) -> Response:
+        return await serve(endpoint, request)
+
+    async def authorize(request: Request) -> Response:
+        return await serve(authorizer, request)
 
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -170,14 +172,14 @@ def create_app(runtime: Runtime) -> Starlette:
 
     issuer = outbound_discovery.ISSUER_PATH + "{issuer_id}"
     routes = [
-        Route("/", endpoint.respond, methods=["GET", "POST"]),
+        Route("/", query, methods=["GET", "POST"]),
         Route(issuer + outbound_discovery.CONFIGURATION_PATH,
               issuer_document(outbound_discovery.openid_configuration), methods=["GET"]),
         Route(issuer + outbound_discovery.JWKS_PATH, issuer_document(outbound_discovery.jwks),
               methods=["GET"]),
         Route("/_iamd/health", health, methods=["GET"]),
         # The authorization endpoint for other services (docs/authorization-endpoint.md).
-        Route(AUTHORIZE_PATH, AuthorizeEndpoint(runtime).respond, methods=["POST"]),
+        Route(AUTHORIZE_PATH, authorize, methods=["POST"]),
         Route("/_iamd/reset", reset, methods=["POST"]),
         # moto's test suites reset their server through this path.
         Route("/moto-api/reset", reset, methods=["POST"]),
@@ -192,6 +194,10 @@ def create_app(runtime: Runtime) -> Starlette:
             if runtime.usage is not None:
                 runtime.usage.stop()
 
-    app = Starlette(routes=routes, lifespan=lifespan)
+    # The two API endpoints are served ahead of Starlette's routing (the routes
+    # above stay as their description, and answer a URL the fast path leaves).
+    fast = Middleware(EndpointRoutes, endpoints={
+        ("GET", "/"): endpoint, ("POST", "/"): endpoint, ("POST", AUTHORIZE_PATH): authorizer})
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[fast])
     app.state.runtime = runtime
     return app

@@ -12,14 +12,19 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from iamd.auth.sigv4 import SignedRequest, verify_signature
+from iamd.service.authentication import resolve_access_key
 from iamd.service.context import Caller
-from iamd.service.credentials import resolve_access_key
 from iamd.service.runtime import Runtime
+from iamd.store.interface import Transaction
 
 
 def authenticate(runtime: Runtime, signed: SignedRequest, method: str, path: str, query: str,
-                 headers: Mapping[str, str], body: bytes, now: datetime) -> Caller:
-    resolved = resolve_access_key(runtime, signed.access_key_id, signed.security_token, now)
+                 headers: Mapping[str, str], body: bytes, now: datetime,
+                 transaction: Transaction | None = None) -> Caller:
+    """The caller who signed the request; `transaction`, if given, is the
+    read-only one the operation will run in (one BEGIN for both)."""
+    resolved = resolve_access_key(runtime, signed.access_key_id, signed.security_token, now,
+                                  transaction)
     if resolved.secret is not None:
         verify_signature(signed, method, path, query, headers, body, resolved.secret, now)
     return resolved.caller

@@ -30,10 +30,11 @@ from iamd.auth.sigv4 import (
     string_to_sign,
 )
 from iamd.model.errors import SignatureDoesNotMatch
-from iamd.service.authorize_endpoint import ClientRequest, payload_hashes
+from iamd.service.authentication import resolve_access_key
+from iamd.service.authorize_request import ClientRequest, payload_hashes
 from iamd.service.context import Caller
-from iamd.service.credentials import resolve_access_key
 from iamd.service.runtime import Runtime
+from iamd.store.interface import Transaction
 
 
 def signs_raw_path(service: str) -> bool:
@@ -71,11 +72,12 @@ def verify_client_signature(signed: SignedRequest, request: ClientRequest, secre
         raise SignatureDoesNotMatch(SIGNATURE_MISMATCH)
 
 
-def authenticate_client(runtime: Runtime, request: ClientRequest,
-                        now: datetime) -> tuple[Caller, SignedRequest]:
+def authenticate_client(runtime: Runtime, request: ClientRequest, now: datetime,
+                        transaction: Transaction | None = None) -> tuple[Caller, SignedRequest]:
     """The client's principal and signature claims; the AWS authentication error otherwise."""
     signed = parse_signed_request(request.method, request.path, request.query, request.headers)
-    resolved = resolve_access_key(runtime, signed.access_key_id, signed.security_token, now)
+    resolved = resolve_access_key(runtime, signed.access_key_id, signed.security_token, now,
+                                  transaction)
     if resolved.secret is not None:
         verify_client_signature(signed, request, resolved.secret, now)
     return resolved.caller, signed

@@ -18,10 +18,14 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from iamd.service.runtime import DEFAULT_DEV_ACCOUNT_ID
+
+if TYPE_CHECKING:
+    from iamd.service.bootstrap import AdminCredentials
+    from iamd.service.runtime import Runtime
 
 CONFIG_ENV = "IAMD_SERVE_CONFIG"
 
@@ -65,7 +69,10 @@ def public_url_of(given: str | None, host: str, port: int) -> str:
     return given.rstrip("/")
 
 
-def build_runtime(config: dict[str, Any]) -> Any:
+def build_runtime(config: dict[str, Any]) -> tuple[Runtime, AdminCredentials | None]:
+    """The runtime of one process, whole: store, master key, settings, token
+    keys and usage recorder; and the admin's credentials when this start
+    created the account (None on a store that has one)."""
     from iamd.service.bootstrap import initialize
     from iamd.service.runtime import Runtime
     from iamd.service.sts.tokens import ensure_token_keys

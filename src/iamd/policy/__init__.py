@@ -11,16 +11,18 @@
     decision.allowed, decision.reason, decision.statements
 
 `evaluate_request` decides one request of the command-line contract
-(docs/policy-engine.md); `explain` renders a decision's JSON for a person. `parse_policy` validates a document as IAM does.
+(docs/policy-engine.md), and `BatchEvaluator` many, compiling each distinct
+set of policies once; `explain` renders a decision's JSON for a person. `parse_policy` validates a document as IAM does.
 """
 
 from iamd.policy.decision import Decision, StatementRef, explain
 from iamd.policy.document import PolicyDocument, Statement, parse_policy, policy_size
-from iamd.policy.engine import PolicySet, evaluate_request
+from iamd.policy.engine import BatchEvaluator, PolicySet, evaluate_request
 from iamd.policy.kinds import PolicyKind
 from iamd.policy.request import Context, InvalidRequest, Principal, Request
 
 __all__ = [
+    "BatchEvaluator",
     "Context",
     "Decision",
     "InvalidRequest",

@@ -143,14 +143,48 @@ def policy_set_from_json(policies: Any, reference: bool = False) -> PolicySet:
 
 def evaluate_request(request: Mapping[str, Any] | str, reference: bool = False) -> dict[str, Any]:
     """Decide one request of the command-line contract; errors become a result too."""
-    try:
-        data = json.loads(request) if isinstance(request, str) else request
-        if not isinstance(data, Mapping):
-            raise InvalidRequest("a request must be a JSON object")
-        parsed = Request.from_json(data)
-        policy_set = policy_set_from_json(data.get("policies"), reference)
-        return policy_set.decide(parsed).to_json()
-    except json.JSONDecodeError as exc:
-        return {"error": {"code": "InvalidRequest", "message": f"not JSON: {exc}"}}
-    except AwsError as exc:
-        return {"error": {"code": exc.code, "message": exc.message}}
+    return BatchEvaluator(reference, capacity=0).evaluate(request)
+
+
+class BatchEvaluator:
+    """The command-line contract over many requests, compiling each distinct
+    set of policies once.
+
+    Requests of a batch (a test corpus, JSON Lines) often share their
+    policies; the compiled set is kept under the exact value of the
+    request's `policies`, which is all it depends on, for the `capacity` most
+    recent distinct sets. The key is the value's repr: exact for JSON values
+    (a string and a number or a boolean never print alike) and several times
+    cheaper than dumping JSON again; the same policies with their keys in
+    another order only compile twice. A set that does not compile is
+    compiled again (and fails the same way) each time."""
+
+    def __init__(self, reference: bool = False, capacity: int = 256) -> None:
+        self.reference = reference
+        self.capacity = capacity
+        self._sets: dict[str, PolicySet] = {}
+
+    def _policy_set(self, policies: Any) -> PolicySet:
+        if self.capacity <= 0:
+            return policy_set_from_json(policies, self.reference)
+        key = repr(policies)
+        found = self._sets.pop(key, None)
+        if found is None:
+            found = policy_set_from_json(policies, self.reference)
+            if len(self._sets) >= self.capacity:
+                del self._sets[next(iter(self._sets))]  # the least recently used
+        self._sets[key] = found
+        return found
+
+    def evaluate(self, request: Mapping[str, Any] | str) -> dict[str, Any]:
+        """Decide one request; errors become a result too."""
+        try:
+            data = json.loads(request) if isinstance(request, str) else request
+            if not isinstance(data, Mapping):
+                raise InvalidRequest("a request must be a JSON object")
+            parsed = Request.from_json(data)
+            return self._policy_set(data.get("policies")).decide(parsed).to_json()
+        except json.JSONDecodeError as exc:
+            return {"error": {"code": "InvalidRequest", "message": f"not JSON: {exc}"}}
+        except AwsError as exc:
+            return {"error": {"code": exc.code, "message": exc.message}}

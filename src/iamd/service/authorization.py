@@ -18,12 +18,10 @@ from iamd.model.entities import ResourceKind
 from iamd.model.errors import AccessDenied
 from iamd.policy import Context, Decision, Principal, Request
 from iamd.service import arns
-from iamd.service.context import ASSUMED_ROLE, FEDERATED_USER, IAM_USER, ROOT, OperationContext
+from iamd.service.context import ROOT, OperationContext
+from iamd.service.global_context import global_context
 from iamd.service.permissions import policies_for
 from iamd.service.registry import OperationSpec, Params
-
-_PRINCIPAL_TYPES = {ROOT: "Account", IAM_USER: "User", ASSUMED_ROLE: "AssumedRole",
-                    FEDERATED_USER: "FederatedUser"}
 
 
 def _with_path(path: str | None, name: str) -> str:
@@ -86,37 +84,8 @@ def _tags_of(ctx: OperationContext, kind: ResourceKind, entity_id: str) -> dict[
 
 def request_context(ctx: OperationContext, spec: OperationSpec, params: Params,
                     resource: str) -> Context:
-    caller, info = ctx.caller, ctx.info
-    values: dict[str, str | list[str]] = {
-        "aws:SourceIp": info.source_ip,
-        "aws:CurrentTime": info.now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "aws:EpochTime": str(int(info.now.timestamp())),
-        "aws:SecureTransport": "true" if info.secure_transport else "false",
-        "aws:PrincipalArn": caller.principal_arn,
-        "aws:PrincipalAccount": caller.account_id,
-        "aws:PrincipalType": _PRINCIPAL_TYPES.get(caller.kind, "User"),
-        "aws:userid": caller.user_id,
-        "aws:RequestedRegion": info.region,
-    }
-    if caller.username is not None:
-        values["aws:username"] = caller.username
-    principal_tags = dict(principal_tags_of(ctx))
-    if caller.session is not None:
-        principal_tags.update(caller.session.tags)
-        values["aws:MultiFactorAuthPresent"] = "true" if caller.session.mfa_authenticated else "false"
-        mfa_time = caller.session.mfa_time or caller.session.issued
-        if caller.session.mfa_authenticated and mfa_time is not None:
-            age = int((info.now - mfa_time).total_seconds())
-            values["aws:MultiFactorAuthAge"] = str(max(age, 0))
-        if caller.session.issued is not None:
-            values["aws:TokenIssueTime"] = caller.session.issued.strftime("%Y-%m-%dT%H:%M:%SZ")
-        if caller.session.source_identity:
-            values["aws:SourceIdentity"] = caller.session.source_identity
-        if caller.session.federated_provider:
-            values["aws:FederatedProvider"] = caller.session.federated_provider
-    for key, value in principal_tags.items():
-        values[f"aws:PrincipalTag/{key}"] = value
-
+    """The global keys, then the keys of this operation and its parameters."""
+    values = global_context(ctx)
     supported = arns.action_condition_keys(spec.service, spec.name)
     tags = params.get("Tags")
     if tags and "aws:TagKeys" in supported:
@@ -139,23 +108,6 @@ def request_context(ctx: OperationContext, spec: OperationSpec, params: Params,
     if spec.context is not None:
         values.update(spec.context(ctx, params))
     return Context.of(values)
-
-
-def principal_tags_of(ctx: OperationContext) -> dict[str, str]:
-    """The caller's own tags, cached with its compiled policies: tagging is a
-    write, and every write moves the authorization generation on."""
-    caller = ctx.caller
-    key = (f"tags:{caller.user_id}", ctx.generation)
-    cached = ctx.runtime.principal_tags.get(key)
-    if cached is not None:
-        return cached
-    tags: dict[str, str] = {}
-    if caller.user is not None:
-        tags.update(_tags_of(ctx, ResourceKind.USER, caller.user.id))
-    if caller.role is not None:
-        tags.update(_tags_of(ctx, ResourceKind.ROLE, caller.role.id))
-    ctx.runtime.remember_tags(key, tags)
-    return tags
 
 
 # resource type -> (name parameter, repository, tag kind)
@@ -192,13 +144,16 @@ def decide(ctx: OperationContext, action: str, resource: str,
 
 def authorize(ctx: OperationContext, spec: OperationSpec, params: Params) -> None:
     """Raise AccessDenied unless the caller may make this call."""
+    # The generation first: what the caches keep under it must be read after it.
+    ctx.generation  # noqa: B018
     action = f"{spec.service}:{spec.name}"
     resource = resource_arn(ctx, spec, params)
     context = request_context(ctx, spec, params, resource)
     decision = decide(ctx, action, resource, context)
     if not decision.allowed:
         raise AccessDenied(denial_message(ctx.caller.arn, action,
-                                          described_resource(spec, params, resource), decision))
+                                          described_resource(spec.service, spec.name, params,
+                                                             resource), decision))
 
 
 # IAM's own calls name a user, group, role or instance profile by kind and name
@@ -211,11 +166,11 @@ _NAMED_ENTITY = re.compile(
 _MANAGED_POLICY = re.compile(r"^arn:[\w-]+:iam::(\d{12}|aws):policy/")
 
 
-def described_resource(spec: OperationSpec, params: Params, resource: str) -> str:
+def described_resource(service: str, operation: str, params: Params, resource: str) -> str:
     """The resource as IAM's AccessDenied message spells it."""
-    if spec.service != "iam":
+    if service != "iam":
         return resource
-    if spec.name == "ListPolicies":
+    if operation == "ListPolicies":
         return f"policy path {params.get('PathPrefix') or '/'}"
     named = _NAMED_ENTITY.match(resource)
     if named is not None:
@@ -227,17 +182,16 @@ def described_resource(spec: OperationSpec, params: Params, resource: str) -> st
 
 def authorize_extra(ctx: OperationContext, action: str, resource: str,
                     extra: Mapping[str, str | list[str]] | None = None) -> None:
-    """A second permission an operation needs (iam:PassRole, ...)."""
-    service, _, name = action.partition(":")
-    spec = OperationSpec(service, name, lambda c, p: None, True, None, None, True)
-    context = request_context(ctx, spec, {}, resource)
-    for key, value in (extra or {}).items():
-        context.put(key, value)
+    """A second permission an operation needs (iam:PassRole, ...): decided on
+    the global keys and the `extra` keys the operation gives."""
+    ctx.generation  # noqa: B018  (read first, as in authorize)
+    context = Context.of({**global_context(ctx), **(extra or {})})
     decision = decide(ctx, action, resource, context)
     if not decision.allowed:
         # iam:PassRole names the role by its ARN; a second resource of IAM's own
         # calls (the new name of UpdateGroup, ...) is spelled as the first.
-        shown = resource if action == "iam:PassRole" else described_resource(spec, {}, resource)
+        shown = resource if action == "iam:PassRole" else described_resource(
+            action.partition(":")[0], "", {}, resource)
         raise AccessDenied(denial_message(ctx.caller.arn, action, shown, decision))
 
 

@@ -26,6 +26,7 @@ from typing import Any
 from iamd.model.entities import AccessKey, Account, Group, PrincipalKind, User
 from iamd.service import arns, ids
 from iamd.service.console_signin import generate_password
+from iamd.service.context import GENERATION_KEY
 from iamd.service.passwords import new_login_profile
 from iamd.service.runtime import Runtime
 from iamd.store.interface import Transaction
@@ -194,8 +195,11 @@ def reset_store(runtime: Runtime) -> None:
     # The admin key the user holds: this process's, or (a restarted server, a
     # second worker) the one the credentials file was written with.
     key = _admin_key(runtime)
-    wipe(runtime.store)  # type: ignore[arg-type]  # dev mode runs on the SQL store
-    runtime.permission_cache.clear()
+    # The generation survives the wipe and moves on in its transaction: were it
+    # to start again from zero, another worker could meet a cache entry it
+    # made under the same number before the reset.
+    wipe(runtime.store, keep_counter=GENERATION_KEY)  # type: ignore[arg-type]  # dev mode: SQL store
+    runtime.forget_caches()
     ensure_token_keys(runtime)
     now = datetime.now(UTC)
     account_id = runtime.default_account_id or ids.account_id()
@@ -209,3 +213,5 @@ def reset_store(runtime: Runtime) -> None:
             tx.access_keys.insert(AccessKey(id=key.access_key_id, user_id=None,
                                             account_id=account_id, secret_ciphertext=sealed,
                                             status="Active", created=now))
+        # Every node's caches of the emptied store are stale from here on.
+        tx.settings.increment(GENERATION_KEY)

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 
 from iamd.model.errors import AwsError
 from iamd.service import ids
+from iamd.service.authentication import resolve_access_key
 from iamd.service.console_sessions import (
     CREDENTIALS,
     ConsoleState,
@@ -28,7 +29,6 @@ from iamd.service.console_sessions import (
     new_state,
 )
 from iamd.service.context import ASSUMED_ROLE, FEDERATED_USER
-from iamd.service.credentials import resolve_access_key
 from iamd.service.runtime import Runtime
 
 TOKEN_LIFETIME = timedelta(minutes=15)

@@ -25,8 +25,8 @@ from typing import Any
 
 from iamd.model.entities import ConsoleSessionRecord
 from iamd.model.errors import AwsError
+from iamd.service.authentication import resolve_access_key, root_caller
 from iamd.service.context import IAM_USER, ROOT, Caller, Session
-from iamd.service.credentials import resolve_access_key, root_caller
 from iamd.service.runtime import Runtime
 
 USER_SESSION = timedelta(hours=12)

@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from iamd.service.runtime import Runtime
     from iamd.store.interface import Transaction
 
-# The settings key of the authorization generation: every write moves it on,
-# so caches of compiled permissions know when they are stale.
+# The settings key of the authorization generation: every write that changes
+# a row moves it on, so caches of compiled permissions know when they are stale.
 GENERATION_KEY = "authz_generation"
 
 ROOT = "root"
@@ -106,8 +106,15 @@ class OperationContext:
 
     def named(self, repository: str, name: str) -> Any:
         """A user, group or role of this account by name, read once per call
-        (authorization asks for the same entity several times)."""
+        (authorization asks for the same entity several times).
+
+        In a write it is read locked (FOR UPDATE on PostgreSQL), so that the
+        decision rests on the row the operation then changes, not on an
+        older one another transaction changed in between; the operation's own
+        locked read finds the row this transaction already holds."""
         key = (repository, name.lower())
         if key not in self.lookups:
-            self.lookups[key] = getattr(self.tx, repository).get_by_name(self.account_id, name)
+            found = getattr(self.tx, repository)
+            self.lookups[key] = (found.get_by_name(self.account_id, name) if self.tx.read_only
+                                 else found.get_by_name(self.account_id, name, for_update=True))
         return self.lookups[key]

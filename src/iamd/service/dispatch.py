@@ -1,11 +1,16 @@
 """Running one operation: one transaction, authorization first, then the work.
 
 Reads run in a read-only transaction. A write runs in one transaction that
-also bumps the authorization generation, so cached permissions are rebuilt
-after any change. Any error leaves nothing behind: the transaction rolls back.
+also bumps the authorization generation when it changed a row, so cached
+permissions are rebuilt after any change. Any error leaves nothing behind: the transaction rolls back.
+A call that succeeded is recorded here, whoever made it (the Query endpoint,
+the console): the access key's last use and the principal's last access to
+the service, both batched off the request's path (usage.py).
 """
 
 from __future__ import annotations
+
+from contextlib import nullcontext
 
 from iamd.model.errors import (
     MissingAuthenticationToken,
@@ -21,6 +26,7 @@ from iamd.service.permissions import bump_generation
 from iamd.service.registry import OPERATIONS, OperationSpec, Params, Result
 from iamd.service.runtime import Runtime
 from iamd.store.errors import Contention, InvalidMarker
+from iamd.store.interface import Transaction
 
 ATTEMPTS = 3  # a deadlock or lock timeout is retried: the transaction did nothing
 
@@ -35,7 +41,13 @@ def anonymous_caller() -> Caller:
 
 
 def execute(runtime: Runtime, caller: Caller, info: RequestInfo, service: str,
-            name: str, params: Params) -> Result:
+            name: str, params: Params, *, transaction: Transaction | None = None) -> Result:
+    """Run one operation for `caller`.
+
+    `transaction`, if given, is an open read-only transaction a read runs in
+    (the Query endpoint authenticates in it too: one BEGIN for both); a write
+    always runs in a transaction of its own. A read in a given transaction is
+    not retried on contention: the transaction is the caller's."""
     if not info.console:
         check_scope(caller, service, name)
     spec = OPERATIONS.get((service, name))
@@ -43,33 +55,62 @@ def execute(runtime: Runtime, caller: Caller, info: RequestInfo, service: str,
         # Every operation of both models is served (docs/operations.md); this answers
         # only if a model update brings one iamd does not know yet.
         raise NotImplementedOperation(f"iamd does not implement {service}:{name} yet.")
-    for attempt in range(ATTEMPTS):
+    shared = transaction if spec.read_only else None
+    attempts = 1 if shared is not None else ATTEMPTS
+    for attempt in range(attempts):
         try:
-            return _run(runtime, caller, info, spec, params)
+            result = _run(runtime, caller, info, spec, params, shared)
         except Contention:
-            if attempt == ATTEMPTS - 1:
+            if attempt == attempts - 1:
                 raise Throttling("Rate exceeded") from None
         except InvalidMarker:
             raise ValidationError("Invalid Marker.") from None
+        else:
+            record_call(runtime, caller, info, service, name)
+            return result
     raise AssertionError("unreachable")
 
 
+def record_call(runtime: Runtime, caller: Caller, info: RequestInfo, service: str,
+                action: str | None) -> None:
+    """Note a successful call: its access key's last use and, when `action` is
+    given, the principal's last access (the access advisor's data)."""
+    usage = runtime.usage
+    if usage is None:
+        return
+    if caller.access_key_id is not None:
+        usage.note(caller.access_key_id, info.now, service, info.region)
+    if action is not None and caller.arn:
+        usage.note_activity(caller.principal_arn, caller.account_id, service, action,
+                            info.region, info.now)
+
+
 def _run(runtime: Runtime, caller: Caller, info: RequestInfo, spec: OperationSpec,
-         params: Params) -> Result:
+         params: Params, shared: Transaction | None) -> Result:
     service, name = spec.service, spec.name
     if caller.kind == ANONYMOUS and spec.authorize:
         # Only operations that authorize themselves may run unsigned.
         raise MissingAuthenticationToken()
-    with runtime.store.transaction(read_only=spec.read_only) as tx:
+    opened = (nullcontext(shared) if shared is not None
+              else runtime.store.transaction(read_only=spec.read_only))
+    with opened as tx:
         ctx = OperationContext(caller=caller, info=info, tx=tx, runtime=runtime,
                                operation=name, service=service)
         if spec.authorize:
             authorize(ctx, spec, params)
         result = spec.handler(ctx, params)
-        if not spec.read_only:
+        if not spec.read_only and tx.changed:
+            # A write that changed nothing (attaching an attached policy)
+            # leaves every node's caches valid.
             bump_generation(tx)
     return result
 
 
 def known_operation(service: str, name: str) -> bool:
     return (service, name) in OPERATIONS
+
+
+def is_read(service: str, name: str | None) -> bool:
+    """True for an operation that only reads (it may share a read-only transaction)."""
+    spec = OPERATIONS.get((service, name or ""))
+    return spec is not None and spec.read_only

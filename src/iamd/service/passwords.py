@@ -185,4 +185,5 @@ def authorize_with_password_grant(ctx: OperationContext, params: Params) -> None
         if policy is not None and policy.allow_users_to_change_password:
             return
     raise AccessDenied(denial_message(ctx.caller.arn, action,
-                                      described_resource(spec, params, resource), decision))
+                                      described_resource(spec.service, spec.name, params,
+                                                         resource), decision))

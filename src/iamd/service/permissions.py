@@ -11,11 +11,12 @@ principal and authorization generation.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from iamd.model.entities import Group, PrincipalKind
 from iamd.policy import PolicyDocument, PolicyKind, PolicySet, parse_policy
 from iamd.service.context import ASSUMED_ROLE, FEDERATED_USER, GENERATION_KEY, IAM_USER, Caller
-from iamd.service.runtime import Runtime
+from iamd.service.runtime import PermissionKey, Runtime
 from iamd.store.interface import Transaction
 
 
@@ -30,9 +31,12 @@ def bump_generation(tx: Transaction) -> None:
     tx.settings.increment(GENERATION_KEY)
 
 
+@lru_cache(maxsize=4096)
 def _parsed(document: str, kind: PolicyKind) -> PolicyDocument:
     # Stored documents were validated when written; AWS managed ones may be
     # larger than a customer policy may be, so size is not checked again here.
+    # Parsed once per text: a PolicyDocument is immutable, and the same
+    # documents come back after every write moves the generation on.
     return parse_policy(document, kind)
 
 
@@ -75,32 +79,51 @@ def _principal_documents(tx: Transaction, kind: PrincipalKind, principal_id: str
 
 def policies_for(runtime: Runtime, tx: Transaction, caller: Caller,
                  current_generation: str | None = None) -> PolicySet:
+    """The caller's compiled policy set, as of `tx`.
+
+    The set is cached under the authorization generation, read before
+    anything else it depends on; everything it depends on is then read in
+    `tx`, never taken from the `Caller` (authentication read that in an
+    earlier transaction: a boundary changed between the two would otherwise
+    be cached as current). A session's policies travel in its credential and
+    cannot change, so they key the cache themselves: two sessions of one
+    principal with the same session policies share one set, and two with
+    different ones (two console sessions, say) never do."""
+    current_generation = current_generation or generation(tx)
+    session_policies = caller.session.policies if caller.session is not None else ()
     principal_id = caller.role.id if caller.role is not None else (
         caller.user.id if caller.user is not None else caller.account_id)
-    session_key = caller.access_key_id if caller.session is not None else ""
-    key = (f"{principal_id}:{session_key}", current_generation or generation(tx))
+    key: PermissionKey = (caller.kind, principal_id, session_policies, current_generation)
     cached = runtime.cached_permissions(key)
     if cached is not None:
         return cached
     identity: list[tuple[str, str]] = []
     boundary_arn = None
     if caller.kind in (IAM_USER, FEDERATED_USER) and caller.user is not None:
-        user = caller.user
-        identity += _principal_documents(tx, PrincipalKind.USER, user.id, caller.account_id)
-        for group in _all_groups(tx, user.id):
-            identity += _principal_documents(tx, PrincipalKind.GROUP, group, caller.account_id)
-        boundary_arn = user.permissions_boundary_arn
+        user = tx.users.get(caller.user.id)
+        if user is not None:
+            identity += _principal_documents(tx, PrincipalKind.USER, user.id, caller.account_id)
+            for group in _all_groups(tx, user.id):
+                identity += _principal_documents(tx, PrincipalKind.GROUP, group, caller.account_id)
+            boundary_arn = user.permissions_boundary_arn
     elif caller.kind == ASSUMED_ROLE and caller.role is not None:
-        identity += _principal_documents(tx, PrincipalKind.ROLE, caller.role.id, caller.account_id)
-        boundary_arn = caller.role.permissions_boundary_arn
-    boundary = None
-    if boundary_arn:
-        document = managed_document(tx, boundary_arn, caller.account_id)
-        boundary = _parsed(document, PolicyKind.ROLE_INLINE) if document else None
-    session = [_parsed(d, PolicyKind.ROLE_INLINE) for d in caller.session.policies] if caller.session else []
-    compiled = PolicySet.compile(
-        identity=[(name, _parsed(doc, PolicyKind.ROLE_INLINE)) for name, doc in identity],
-        permissions_boundary=boundary, session=session)
+        role = tx.roles.get(caller.role.id)
+        if role is not None:
+            identity += _principal_documents(tx, PrincipalKind.ROLE, role.id, caller.account_id)
+            boundary_arn = role.permissions_boundary_arn
+    boundary_document = managed_document(tx, boundary_arn, caller.account_id) if boundary_arn else None
+    # What the set is compiled from, exactly: the same documents read again
+    # under a newer generation (any write anywhere moves it) reuse the set.
+    content = (tuple(identity), boundary_document, session_policies)
+    compiled = runtime.compiled_sets.get(content)
+    if compiled is None:
+        boundary = (_parsed(boundary_document, PolicyKind.ROLE_INLINE)
+                    if boundary_document else None)
+        compiled = PolicySet.compile(
+            identity=[(name, _parsed(doc, PolicyKind.ROLE_INLINE)) for name, doc in identity],
+            permissions_boundary=boundary,
+            session=[_parsed(d, PolicyKind.ROLE_INLINE) for d in session_policies])
+        runtime.remember_compiled(content, compiled)
     runtime.remember_permissions(key, compiled)
     return compiled
 

@@ -87,10 +87,7 @@ class SqlAttachments:
         return tuple(_attached_policy(row) for row in rows)
 
     def count_for_principal(self, kind: PrincipalKind, principal_id: str) -> int:
-        table = schema.ATTACHMENT_TABLES[kind]
-        statement = select(func.count()).select_from(table).where(
-            table.c.principal_id == principal_id)
-        return int(self._core.execute(statement).scalar_one())
+        return self._core.count(schema.ATTACHMENT_TABLES[kind], "principal_id", principal_id)
 
     def count_for_policy(self, policy_id: str) -> int:
         """Attachments of the policy in every account (DeletePolicy refuses if any)."""

@@ -175,7 +175,7 @@ class SqlSigningCertificates(_UserOwned):
         return self._rows(_signing.c.account_id == account_id, "uploaded")
 
     def count_for_user(self, user_id: str) -> int:
-        return self._count(_signing.c.user_id == user_id)
+        return self._core.count(_signing, "user_id", user_id)
 
 
 class SqlSSHPublicKeys(_UserOwned):
@@ -193,7 +193,7 @@ class SqlSSHPublicKeys(_UserOwned):
         return self._rows(_ssh.c.user_id == user_id, "uploaded")
 
     def count_for_user(self, user_id: str) -> int:
-        return self._count(_ssh.c.user_id == user_id)
+        return self._core.count(_ssh, "user_id", user_id)
 
 
 class SqlServiceCredentials(_UserOwned):

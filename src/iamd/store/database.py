@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Final, Literal
 
@@ -32,7 +34,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from iamd.store import schema
@@ -69,6 +71,15 @@ class Database:
     engine: Engine
     backend: Backend
     revision: str
+    # SQLite has one writer at a time. Writers of this process queue here, on
+    # a lock that hands over at once, instead of in SQLite's busy handler,
+    # which polls with sleeps of up to 100 ms; writers of other processes
+    # still meet the busy timeout. Unused on PostgreSQL.
+    writer: threading.Lock = field(default_factory=threading.Lock, compare=False)
+
+    def acquire_writer(self) -> bool:
+        """Take this process's SQLite writer turn (False: none within the busy timeout)."""
+        return self.writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
 
     def checkout(self, *, read_only: bool) -> Connection:
         """A pooled connection prepared for one read-only or writing transaction;
@@ -255,16 +266,45 @@ def _postgresql_engine(url: URL, pool_size: int | None) -> Engine:
         connect_args["application_name"] = "iamd"
     if "connect_timeout" not in url.query:
         connect_args["connect_timeout"] = 10
-    return create_engine(
+    engine = create_engine(
         url,
         isolation_level="READ COMMITTED",
         pool_size=pool_size or 10,
         max_overflow=20,
         pool_timeout=30,
-        pool_pre_ping=True,  # survive a database restart or failover
         pool_recycle=1800,
         connect_args=connect_args,
     )
+    # Survive a database restart or failover: a connection that sat idle in
+    # the pool is pinged before use, and a dead one replaced. Not on every
+    # checkout (SQLAlchemy's pool_pre_ping), which costs a round trip per
+    # transaction, most of a short read's time; a connection in steady use
+    # meets a restart as a failed statement, as it would after any ping.
+    event.listen(engine, "checkout", _ping_when_idle)
+    event.listen(engine, "checkin", _note_checkin)
+    return engine
+
+
+# A pooled PostgreSQL connection idle longer than this is pinged before use.
+PING_AFTER_IDLE_SECONDS: Final = 5.0
+_CHECKED_IN: Final = "iamd_checked_in"
+
+
+def _note_checkin(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    record.info[_CHECKED_IN] = time.monotonic()
+
+
+def _ping_when_idle(dbapi_connection: Any, record: ConnectionPoolEntry, proxy: Any) -> None:
+    since = record.info.get(_CHECKED_IN)
+    if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        dbapi_connection.rollback()
+    except psycopg.Error as exc:
+        # The pool drops this connection and checks out (or opens) another.
+        raise DisconnectionError(str(exc)) from exc
 
 
 # SQLSTATE classes and codes, PostgreSQL appendix A.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, func, select
+from sqlalchemy import Select, bindparam, delete, select
 
 from iamd.model.entities import InlinePolicy, Page, PrincipalKind
 from iamd.store import schema
@@ -66,6 +66,4 @@ class SqlInlinePolicies:
         return tuple(InlinePolicy(kind, row.owner_id, row.name, row.document) for row in rows)
 
     def count(self, kind: PrincipalKind, owner_id: str) -> int:
-        table = schema.INLINE_POLICY_TABLES[kind]
-        statement = select(func.count()).select_from(table).where(table.c.owner_id == owner_id)
-        return int(self._core.execute(statement).scalar_one())
+        return self._core.count(schema.INLINE_POLICY_TABLES[kind], "owner_id", owner_id)

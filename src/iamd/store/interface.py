@@ -340,6 +340,9 @@ class Transaction(Protocol):
     @property
     def read_only(self) -> bool: ...
     @property
+    def changed(self) -> bool:
+        """False while no write of this transaction has changed a row."""
+    @property
     def accounts(self) -> Accounts: ...
     @property
     def users(self) -> Users: ...
@@ -394,5 +397,9 @@ class Transaction(Protocol):
 
 
 class Store(Protocol):
+    @property
+    def backend(self) -> str:
+        """"sqlite" or "postgresql"."""
+
     def transaction(self, *, read_only: bool = False) -> AbstractContextManager[Transaction]: ...
     def close(self) -> None: ...

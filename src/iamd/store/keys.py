@@ -11,7 +11,7 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from iamd.model.entities import AccessKey, User
 from iamd.store import schema
@@ -73,8 +73,7 @@ class SqlAccessKeys:
         return tuple(_access_key(row) for row in rows)
 
     def count_for_user(self, user_id: str) -> int:
-        statement = select(func.count()).select_from(_keys).where(_keys.c.user_id == user_id)
-        return int(self._core.execute(statement).scalar_one())
+        return self._core.count(_keys, "user_id", user_id)
 
     def update_status(self, access_key_id: str, status: str) -> bool:
         result = self._core.execute(

@@ -68,8 +68,7 @@ class SqlMemberships:
                                after=after, limit=limit, convert=self._users.from_row)
 
     def count_groups(self, user_id: str) -> int:
-        statement = select(func.count()).select_from(_members).where(_members.c.user_id == user_id)
-        return int(self._core.execute(statement).scalar_one())
+        return self._core.count(_members, "user_id", user_id)
 
     def count_users(self, group_id: str) -> int:
         statement = select(func.count()).select_from(_members).where(

@@ -91,7 +91,7 @@ class SqlMfaDevices:
         return self._count(condition)
 
     def count_for_user(self, user_id: str) -> int:
-        return self._count(_devices.c.user_id == user_id)
+        return self._core.count(_devices, "user_id", user_id)
 
     def enable(self, serial_number: str, user_id: str | None, when: datetime,
                last_step: int) -> bool:

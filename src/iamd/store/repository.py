@@ -79,6 +79,11 @@ class SqlTransaction:
         self._core = core
         self.read_only = core.read_only
 
+    @property
+    def changed(self) -> bool:
+        """False while no write of this transaction has changed a row."""
+        return self._core.changed
+
     @_repository
     def accounts(self) -> SqlAccounts:
         return SqlAccounts(self._core)

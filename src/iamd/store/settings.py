@@ -15,6 +15,10 @@ from iamd.store.transaction import TransactionCore
 _settings = schema.settings
 # Every authorized call reads the authorization generation: built once, compiled once.
 _GET = select(_settings.c.value).where(_settings.c.key == bindparam("key"))
+# Every write that changes a row moves the authorization generation on: built
+# once, compiled once.
+_INCREMENT = update(_settings).where(_settings.c.key == bindparam("key")).values(
+    value=cast(cast(_settings.c.value, Integer) + 1, Text))
 
 
 class SqlSettings:
@@ -43,11 +47,11 @@ class SqlSettings:
         """Add one to an integer setting (absent counts as 0), atomically: two
         writers incrementing at once end two higher, on PostgreSQL too, where
         a read-then-write at READ COMMITTED would let both write the same value."""
-        self._core.insert_ignoring_duplicate(_settings, {"key": key, "value": "0"})
         # The UPDATE waits for a concurrent writer's row lock, then adds to
         # the value that writer committed.
-        self._core.execute(update(_settings).where(_settings.c.key == key).values(
-            value=cast(cast(_settings.c.value, Integer) + 1, Text)))
+        if self._core.write(_INCREMENT, {"key": key}) == 0:
+            self._core.insert_ignoring_duplicate(_settings, {"key": key, "value": "0"})
+            self._core.write(_INCREMENT, {"key": key})
 
     def delete(self, key: str) -> bool:
         result = self._core.execute(delete(_settings).where(_settings.c.key == key))

@@ -33,15 +33,27 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, CursorResult, Dialect, Executable, RootTransaction, Select, Table
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    Dialect,
+    Executable,
+    RootTransaction,
+    Select,
+    Table,
+    bindparam,
+    func,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, StatementError
+from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.elements import KeyedColumnElement
 
 from iamd.model.entities import Page
 from iamd.store import markers
 from iamd.store.database import Database
-from iamd.store.errors import StoreError, TransactionAborted
+from iamd.store.errors import Contention, ReadOnlyTransaction, StoreError, TransactionAborted
 
 T = TypeVar("T")
 
@@ -103,6 +115,39 @@ class DriverQuery:
         return rows
 
 
+@dataclass(frozen=True, slots=True)
+class DriverWrite:
+    """A write (UPDATE, DELETE) compiled for one dialect, to run on the DBAPI cursor."""
+
+    sql: str
+    positional: tuple[str, ...] | None
+    bind_processors: tuple[tuple[str, Processor], ...]
+    constants: tuple[tuple[str, Any], ...]  # the statement's own literal values
+
+    @classmethod
+    def compile(cls, statement: UpdateBase, dialect: Dialect) -> DriverWrite:
+        compiled = statement.compile(dialect=dialect)
+        binds = tuple(
+            (name, processor) for name, bind in compiled.binds.items()
+            if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None)
+        positional = tuple(compiled.positiontup or ()) if compiled.positional else None
+        constants = tuple((name, bind.value) for name, bind in compiled.binds.items()
+                          if not bind.required and bind.callable is None
+                          and bind.value is not None)
+        return cls(compiled.string, positional, binds, constants)
+
+    def run(self, cursor: Any, parameters: Mapping[str, Any]) -> int:
+        parameters = {**dict(self.constants), **parameters}
+        if self.bind_processors:
+            for name, process in self.bind_processors:
+                parameters[name] = process(parameters[name])
+        if self.positional is None:
+            cursor.execute(self.sql, parameters)
+        else:
+            cursor.execute(self.sql, tuple(parameters[name] for name in self.positional))
+        return int(cursor.rowcount)
+
+
 def _row_class(keys: tuple[str, ...]) -> Callable[..., Any]:
     """A row with attribute access and `_mapping`, as SQLAlchemy's rows have."""
     base = namedtuple("Row", keys)  # type: ignore[misc]
@@ -117,19 +162,59 @@ def _row_class(keys: tuple[str, ...]) -> Callable[..., Any]:
     return Row
 
 
-_COMPILED: dict[tuple[int, str], DriverQuery] = {}
+# Keyed by the statement object itself (a Select hashes and compares by
+# identity), so the dict keeps it alive and no other statement can ever meet
+# its entry: keying by id() let a statement built per call, once collected,
+# hand its address, and so its SQL, to the next one. Reads are meant to be
+# built once at module level; should one be built per call, the cache is
+# bounded and simply compiles again.
+_COMPILED: dict[tuple[Select[Any] | UpdateBase, str], DriverQuery | DriverWrite] = {}
+_COMPILED_LIMIT = 1024
 _COMPILING = threading.Lock()
 
 
 def driver_query(statement: Select[Any], dialect: Dialect) -> DriverQuery:
     """The statement (built once, at module level) compiled for the dialect, once."""
-    key = (id(statement), dialect.name)
+    found = _compiled(statement, dialect, DriverQuery.compile)
+    assert isinstance(found, DriverQuery)
+    return found
+
+
+def driver_write(statement: UpdateBase, dialect: Dialect) -> DriverWrite:
+    """The write (built once, at module level) compiled for the dialect, once."""
+    found = _compiled(statement, dialect, DriverWrite.compile)
+    assert isinstance(found, DriverWrite)
+    return found
+
+
+def _compiled(statement: Any, dialect: Dialect,
+              make: Callable[[Any, Dialect], DriverQuery | DriverWrite]) -> DriverQuery | DriverWrite:
+    key = (statement, dialect.name)
     found = _COMPILED.get(key)
     if found is None:
         with _COMPILING:
             found = _COMPILED.get(key)
             if found is None:
-                found = _COMPILED[key] = DriverQuery.compile(statement, dialect)
+                if len(_COMPILED) >= _COMPILED_LIMIT:
+                    _COMPILED.clear()
+                found = _COMPILED[key] = make(statement, dialect)
+    return found
+
+
+_COUNTS: dict[tuple[Table, str], Select[Any]] = {}
+
+
+def _count_statement(table: Table, column: str) -> Select[Any]:
+    """SELECT count(*) FROM table WHERE column = :value, built once per pair
+    (the dict keeps each alive, so it keys the compiled reads safely)."""
+    key = (table, column)
+    found = _COUNTS.get(key)
+    if found is None:
+        with _COMPILING:
+            found = _COUNTS.get(key)
+            if found is None:
+                found = _COUNTS[key] = (select(func.count().label("n")).select_from(table)
+                                        .where(table.c[column] == bindparam("value")))
     return found
 
 
@@ -141,9 +226,15 @@ class TransactionCore:
         self.read_only = read_only
         self._connection: Connection | None = None
         self._transaction: RootTransaction | None = None
-        self._memo: dict[tuple[int, tuple[tuple[str, Any], ...]], list[Any]] | None = (
+        # Keyed by the statement object (kept alive for the transaction), not its id.
+        self._memo: dict[tuple[Select[Any], tuple[tuple[str, Any], ...]], list[Any]] | None = (
             {} if read_only else None)
         self.failure: StoreError | None = None
+        self._writer = False  # holds the SQLite writer turn (Database.writer)
+        # True once a write statement may have changed a row: one that reported
+        # no rows (an INSERT that ignored a duplicate, an UPDATE or DELETE that
+        # matched nothing) leaves it False; an unknown count (-1) sets it.
+        self.changed = False
 
     def begin(self) -> Connection:
         """Check a connection out of the pool and begin (at most once).
@@ -153,20 +244,33 @@ class TransactionCore:
         if self._connection is not None:
             return self._connection
         database = self.database
+        if not self.read_only and database.backend == "sqlite":
+            if not database.acquire_writer():
+                raise Contention("another writer of this process held the database too long")
+            self._writer = True
         try:
-            connection = database.checkout(read_only=self.read_only)
-        except DBAPIError as exc:
-            raise database.translate(exc) from exc
-        try:
-            self._transaction = connection.begin()
-        except DBAPIError as exc:
-            connection.close()
-            raise database.translate(exc) from exc
+            try:
+                connection = database.checkout(read_only=self.read_only)
+            except DBAPIError as exc:
+                raise database.translate(exc) from exc
+            try:
+                self._transaction = connection.begin()
+            except DBAPIError as exc:
+                connection.close()
+                raise database.translate(exc) from exc
+            except BaseException:
+                connection.close()
+                raise
         except BaseException:
-            connection.close()
+            self._release_writer()
             raise
         self._connection = connection
         return connection
+
+    def _release_writer(self) -> None:
+        if self._writer:
+            self._writer = False
+            self.database.writer.release()
 
     def end(self, *, commit: bool) -> None:
         """Commit (or roll back) and give the connection back to the pool.
@@ -177,6 +281,7 @@ class TransactionCore:
         self._connection = self._transaction = None
         self._memo = None
         if connection is None or transaction is None:
+            self._release_writer()
             if commit and self.failure is not None:
                 raise TransactionAborted(
                     "transaction block ended normally after a failed statement") from self.failure
@@ -199,6 +304,7 @@ class TransactionCore:
                 raise self.database.translate(exc) from exc
         finally:
             connection.close()
+            self._release_writer()
 
     def execute(self, statement: Executable,
                 parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
@@ -208,7 +314,10 @@ class TransactionCore:
                 "the transaction already failed; leave the transaction block") from self.failure
         connection = self._connection if self._connection is not None else self.begin()
         try:
-            return connection.execute(statement, parameters)
+            result = connection.execute(statement, parameters)
+            if not self.changed and isinstance(statement, UpdateBase) and result.rowcount != 0:
+                self.changed = True
+            return result
         except DBAPIError as exc:
             self.failure = self.database.translate(exc)
             raise self.failure from exc
@@ -219,17 +328,23 @@ class TransactionCore:
             raise ValueError(str(exc.orig or exc)) from exc
 
     def rows(self, statement: Select[Any], parameters: Mapping[str, Any]) -> Sequence[Any]:
-        """Every row of a read built once at module level (its identity keys the
-        compiled form and the memory of a read-only transaction), with its
+        """Every row of a read built once at module level (the statement object
+        keys the compiled form and the memory of a read-only transaction), with its
         bound parameters. Rows have attributes and `_mapping` by column key."""
         memo = self._memo
         if memo is None:
             return self._run(statement, parameters)
-        key = (id(statement), tuple(parameters.items()))
+        key = (statement, tuple(parameters.items()))
         found = memo.get(key)
         if found is None:
             found = memo[key] = self._run(statement, parameters)
         return found
+
+    def count(self, table: Table, column: str, value: Any) -> int:
+        """How many rows of `table` have `column` = `value` (a compiled read,
+        not a statement built and compiled per call)."""
+        row = self.first(_count_statement(table, column), {"value": value})
+        return int(row.n) if row is not None else 0
 
     def first(self, statement: Select[Any], parameters: Mapping[str, Any]) -> Any | None:
         """The first row of `rows`, or None."""
@@ -248,6 +363,31 @@ class TransactionCore:
         cursor = driver.cursor()
         try:
             return query.run(cursor, parameters)
+        except database.driver_error as exc:
+            self.failure = database.translate_driver(exc)
+            raise self.failure from exc
+        finally:
+            cursor.close()
+
+    def write(self, statement: UpdateBase, parameters: Mapping[str, Any]) -> int:
+        """Run an UPDATE or DELETE built once at module level (its bound
+        parameters given here) on the driver's cursor; the rows it changed."""
+        if self.read_only:
+            raise ReadOnlyTransaction("write attempted in a read-only transaction")
+        if self.failure is not None:
+            raise TransactionAborted(
+                "the transaction already failed; leave the transaction block") from self.failure
+        connection = self._connection if self._connection is not None else self.begin()
+        database = self.database
+        write = driver_write(statement, connection.dialect)
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        cursor = driver.cursor()
+        try:
+            count = write.run(cursor, parameters)
+            if count != 0:
+                self.changed = True
+            return count
         except database.driver_error as exc:
             self.failure = database.translate_driver(exc)
             raise self.failure from exc

@@ -14,7 +14,7 @@ from botocore.credentials import Credentials
 from iamd.auth.forwarded import signs_raw_path, verify_client_signature
 from iamd.auth.sigv4 import SignedRequest, parse_signed_request
 from iamd.model.errors import RequestExpired, SignatureDoesNotMatch
-from iamd.service.authorize_endpoint import ClientRequest
+from iamd.service.authorize_request import ClientRequest
 
 CREDS = Credentials("AKIAEXAMPLEEXAMPLE01", "secret/secret/secret/secret/secret/0000")
 HOST = "objects.internal"

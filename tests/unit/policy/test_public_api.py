@@ -5,7 +5,7 @@ from __future__ import annotations
 import iamd.policy
 
 PUBLIC = {
-    "Context", "Decision", "InvalidRequest", "PolicyDocument", "PolicyKind", "PolicySet",
+    "BatchEvaluator", "Context", "Decision", "InvalidRequest", "PolicyDocument", "PolicyKind", "PolicySet",
     "Principal", "Request", "Statement", "StatementRef", "evaluate_request", "explain", "parse_policy",
     "policy_size",
 }
@@ -14,7 +14,10 @@ PUBLIC = {
 def test_all_is_exactly_the_public_surface() -> None:
     assert set(iamd.policy.__all__) == PUBLIC
     for name in PUBLIC:
-        assert getattr(iamd.policy, name) is not None
+        # Every public name is a class or a function of the engine, exported for real.
+        assert name in vars(iamd.policy), name
+        assert callable(vars(iamd.policy)[name]), name
+        assert vars(iamd.policy)[name].__module__.startswith("iamd.policy."), name
 
 
 def test_compile_once_decide_many() -> None:
@@ -30,3 +33,24 @@ def test_compile_once_decide_many() -> None:
     assert allowed.statements[0].policy_id == "Read"
     assert not denied.allowed
     assert denied.reason == "because no identity-based policy allows the s3:PutObject action"
+
+
+def test_a_batch_compiles_each_set_of_policies_once_and_decides_as_one_request_does() -> None:
+    from iamd.policy import BatchEvaluator, evaluate_request
+
+    read = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"}]}
+    deny = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::secret/*"}]}
+    principal = {"arn": "arn:aws:iam::111122223333:user/alice", "account": "111122223333"}
+    requests = [{"action": action, "resource": resource, "principal": principal,
+                 "policies": {"identity": policies}}
+                for policies in ([read], [read, deny], [read], [{"Statement": "x"}])
+                for action, resource in (("s3:GetObject", "arn:aws:s3:::secret/k"),
+                                         ("s3:PutObject", "arn:aws:s3:::b/k"))]
+    batch = BatchEvaluator(capacity=2)
+    for request in requests * 2:
+        assert batch.evaluate(request) == evaluate_request(request)
+    assert batch.evaluate(requests[2])["decision"] == "ExplicitDeny"
+    assert batch.evaluate(requests[-1])["error"]["code"] == "MalformedPolicyDocument"
+    assert batch.evaluate("not json")["error"]["code"] == "InvalidRequest"

@@ -12,14 +12,12 @@ from typing import Any
 import pytest
 
 from iamd.policy import Context, PolicySet, Principal, Request
-from iamd.service.authorize_endpoint import (
+from iamd.service.authorize_endpoint import denial_details, explanation, principal_json
+from iamd.service.authorize_request import (
     ClientRequest,
     MalformedAuthorizeRequest,
-    denial_details,
-    explanation,
     parse_authorize_body,
     payload_hashes,
-    principal_json,
 )
 from iamd.service.context import ASSUMED_ROLE, IAM_USER, Caller
 
@@ -55,6 +53,8 @@ def test_a_good_body() -> None:
     ({"resource": "a b"}, "'resource'"),
     ({"context": {"aws:SourceIp": "1.2.3.4"}}, "set by iamd"),
     ({"context": {"aws:PrincipalTag/team": "x"}}, "set by iamd"),
+    ({"context": {"aws:FederatedProvider": "x"}}, "set by iamd"),
+    ({"context": {"aws:resourceaccount": "1"}}, "set by iamd"),
     ({"context": {"noprefix": "x"}}, "prefix:Name"),
     ({"body": 5}, "'body'"),
     ({"source_ip": "localhost"}, "'source_ip'"),

@@ -225,3 +225,40 @@ def test_a_sqlite_writer_that_cannot_get_the_lock_gets_contention(
     finally:
         holder.close()
         store.close()
+
+
+def test_reads_built_per_call_never_run_another_reads_sql(store: SqlStore, account: str) -> None:
+    # The compiled form and a read-only transaction's memory of a read are keyed
+    # by the statement; one built per call and then garbage-collected must not
+    # leave its SQL (or its rows) to the next statement that gets its address.
+    from sqlalchemy import literal_column, select
+
+    for read_only in (True, False):
+        with store.transaction(read_only=read_only) as tx:
+            core = tx._core
+            for value in range(200):
+                statement = select(literal_column(str(value)).label("value"))
+                assert core.first(statement, {}).value == value
+                del statement
+
+
+@pytest.mark.postgres
+def test_a_pooled_connection_the_server_dropped_is_replaced_after_idling(
+        store: SqlStore, account: str, database_url: str) -> None:
+    # A database restart or failover drops the pool's connections; one that
+    # idled in the pool is pinged before use and replaced when dead.
+    if store.backend != "postgresql":
+        pytest.skip("PostgreSQL only")
+    import time
+
+    import psycopg
+    from sqlalchemy import text
+
+    with store.transaction(read_only=True) as tx:
+        pid = tx._core.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    base = database_url.replace("postgresql+psycopg://", "postgresql://").split("?")[0]
+    with psycopg.connect(base, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    time.sleep(database.PING_AFTER_IDLE_SECONDS + 0.5)
+    with store.transaction(read_only=True) as tx:
+        assert tx.users.count(account) == 0

@@ -55,10 +55,11 @@ def boundary_context(ctx: OperationContext, params: Params) -> dict[str, str | l
     putting and deleting policies of a user or role, so that an administrator
     can be allowed those only on principals bounded by a given policy.
     """
+    # The same (locked) read as the resource's: the user or role is read once.
     if "UserName" in params:
-        entity: User | Role | None = ctx.tx.users.get_by_name(ctx.account_id, params["UserName"])
+        entity: User | Role | None = ctx.named("users", params["UserName"])
     elif "RoleName" in params:
-        entity = ctx.tx.roles.get_by_name(ctx.account_id, params["RoleName"])
+        entity = ctx.named("roles", params["RoleName"])
     else:
         return {}
     if entity is None or not entity.permissions_boundary_arn:

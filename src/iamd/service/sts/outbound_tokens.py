@@ -43,8 +43,9 @@ from iamd.model.errors import (
     SessionDurationEscalation,
     ValidationError,
 )
-from iamd.service.authorization import authorize_extra, principal_tags_of
+from iamd.service.authorization import authorize_extra
 from iamd.service.context import OperationContext
+from iamd.service.global_context import principal_tags_of
 from iamd.service.iam.outbound_federation import federation_of, issuer_url
 from iamd.service.registry import Params, operation
 from iamd.service.sts.outbound_keys import ALGORITHMS, sign, signing_keys

@@ -1,0 +1,193 @@
+"""One request's life, the same for every endpoint of iamd's HTTP API.
+
+`serve(endpoint, request)` is the only place that mints the request id,
+reads the body under the one size limit, lower-cases the headers, takes the
+client's address and the time, runs the endpoint's handler, turns errors into
+answers (an AWS error as the endpoint spells errors; anything else is logged
+with the request id and answered as the endpoint's 500, without internals),
+stamps `x-amzn-RequestId` on every answer and writes the one log line.
+
+An endpoint (`Endpoint`) only says how to answer: `handle(exchange)` returns
+the response or raises an AwsError, and `render_error` spells an error.
+`inline(exchange)` says whether the request is short enough to be answered on
+the event loop itself (a read on SQLite, which never waits for a lock under
+the write-ahead log); anything else runs in the thread pool. What
+the handler learns on the way that the error answer or the log line needs
+(the action, the service whose protocol answers) it writes on the exchange.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from iamd.api.bodies import DRAIN_BYTES, read_body
+from iamd.model.errors import AwsError, RequestEntityTooLarge
+from iamd.service.context import RequestInfo
+
+log = logging.getLogger("iamd.api")
+
+# The largest real IAM or STS request is far under this: a SAML assertion
+# (100,000 characters) or a policy document (131,072), form-encoded; a
+# forwarded request for /_iamd/authorize carries a payload hash rather than a
+# large body. Bodies up to it are decoded and answered as AWS answers them; a
+# body beyond it is refused (413) before it is read into memory whole.
+MAX_BODY_BYTES = 8 * 1024 * 1024
+
+
+@dataclass(slots=True)
+class Exchange:
+    """One request as every endpoint sees it, and what its handler learned."""
+
+    request_id: str
+    method: str
+    path: str
+    query: str
+    headers: Mapping[str, str]  # names lower-cased
+    body: bytes
+    client_ip: str
+    secure: bool
+    # AWS reports times to the second; stored dates follow suit.
+    now: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
+    action: str | None = None  # for the log line
+    service: str | None = None  # whose protocol spells the answer, when it matters
+    form: dict[str, str] | None = None  # the Query endpoint's parameters, once parsed
+
+    def info(self, region: str) -> RequestInfo:
+        """The request's facts as operations and authorization read them."""
+        return RequestInfo(request_id=self.request_id, now=self.now, source_ip=self.client_ip,
+                           secure_transport=self.secure, region=region,
+                           user_agent=self.headers.get("user-agent", ""))
+
+
+class Endpoint(Protocol):
+    def inline(self, exchange: Exchange) -> bool:
+        """True to answer on the event loop: short work that never waits on a lock."""
+
+    def handle(self, exchange: Exchange) -> Response:
+        """The answer; an AwsError raised is answered with render_error."""
+
+    def render_error(self, error: AwsError, exchange: Exchange) -> Response:
+        """An AWS error as this endpoint spells it (status from the error)."""
+
+    def internal_failure(self) -> AwsError:
+        """The 500 this endpoint answers when something unexpected failed."""
+
+
+def run(endpoint: Endpoint, exchange: Exchange) -> Response:
+    """Run the handler and map its errors; one log line per request."""
+    started = time.perf_counter()
+    try:
+        response = endpoint.handle(exchange)
+    except AwsError as error:
+        response = endpoint.render_error(error, exchange)
+    except Exception:
+        log.exception("request %s failed", exchange.request_id)
+        response = endpoint.render_error(endpoint.internal_failure(), exchange)
+    response.headers["x-amzn-RequestId"] = exchange.request_id
+    log.info("request_id=%s action=%s status=%d ms=%.1f", exchange.request_id, exchange.action,
+             response.status_code, (time.perf_counter() - started) * 1000)
+    return response
+
+
+async def _answer(endpoint: Endpoint, exchange: Exchange, body: bytes | None) -> Response:
+    if body is None:
+        log.info("request_id=%s refused: body over %d bytes", exchange.request_id, MAX_BODY_BYTES)
+        response = endpoint.render_error(RequestEntityTooLarge(), exchange)
+        response.headers["x-amzn-RequestId"] = exchange.request_id
+        # What is left of the body was not read: the connection cannot be reused.
+        response.headers["connection"] = "close"
+        return response
+    if endpoint.inline(exchange):
+        # A thread hop costs more than such a request's own work, and worker
+        # threads contend for the GIL with the loop that serves the sockets.
+        return run(endpoint, exchange)
+    return await run_in_threadpool(run, endpoint, exchange)
+
+
+class EndpointRoutes:
+    """ASGI middleware that serves the API's endpoints straight from the ASGI
+    messages, ahead of Starlette's routing, request and response objects
+    (most of a short request's cost outside iamd's own work); every other
+    path, method or scope goes on to the app it wraps. Same lifecycle,
+    same answers as `serve`."""
+
+    def __init__(self, app: ASGIApp, endpoints: Mapping[tuple[str, str], Endpoint]) -> None:
+        self.app = app
+        self.endpoints = endpoints
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        endpoint = (self.endpoints.get((scope["method"], scope["path"]))
+                    if scope["type"] == "http" and not scope.get("root_path") else None)
+        if endpoint is None or _browser_visit(scope):
+            await self.app(scope, receive, send)
+            return
+        try:
+            query = scope.get("query_string", b"").decode()
+        except UnicodeDecodeError:
+            await self.app(scope, receive, send)  # Starlette's own answer to such a URL
+            return
+        headers = {name.decode("latin-1").lower(): value.decode("latin-1")
+                   for name, value in scope["headers"]}
+        client = scope.get("client")
+        exchange = Exchange(request_id=str(uuid.uuid4()), method=scope["method"],
+                            path=scope["path"], query=query, headers=headers, body=b"",
+                            client_ip=client[0] if client else "127.0.0.1",
+                            secure=scope.get("scheme") == "https")
+        body = await _read_asgi_body(receive, MAX_BODY_BYTES)
+        if body is not None:
+            exchange.body = body
+        response = await _answer(endpoint, exchange, body)
+        await send({"type": "http.response.start", "status": response.status_code,
+                    "headers": response.raw_headers})
+        await send({"type": "http.response.body", "body": response.body})
+
+
+def _browser_visit(scope: Scope) -> bool:
+    """A bare GET (no query, no signature): a person's browser, which the
+    routes behind send to the console rather than the Query API."""
+    return (scope["method"] == "GET" and not scope.get("query_string")
+            and not any(name == b"authorization" for name, _ in scope["headers"]))
+
+
+async def _read_asgi_body(receive: Receive, limit: int) -> bytes | None:
+    """As bodies.read_body, from the ASGI messages themselves."""
+    chunks: list[bytes] = []
+    seen = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break  # the client went away
+        chunk = message.get("body", b"")
+        seen += len(chunk)
+        if seen <= limit:
+            chunks.append(chunk)
+        elif seen > DRAIN_BYTES:
+            break
+        if not message.get("more_body", False):
+            break
+    if seen > limit:
+        return None
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+async def serve(endpoint: Endpoint, request: Request) -> Response:
+    """The ASGI side: read the request, then `run` it off the event loop."""
+    request_id = str(uuid.uuid4())
+    body = await read_body(request, MAX_BODY_BYTES)
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    exchange = Exchange(request_id=request_id, method=request.method, path=request.url.path,
+                        query=request.url.query, headers=headers, body=body or b"",
+                        client_ip=request.client.host if request.client else "127.0.0.1",
+                        secure=request.url.scheme == "https")
+    return await _answer(endpoint, exchange, body)
