@@ -14,11 +14,23 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from iamd.api.app import create_app
-from iamd.console import dashboard, signin
+from iamd.console import (
+    credentials_csv,
+    dashboard,
+    groups,
+    signin,
+    user_actions,
+    user_detail,
+    user_security,
+    user_wizard,
+    users_list,
+)
 from iamd.service.runtime import Runtime
 
 # Each module of pages contributes its routes.
-PAGES = (signin, dashboard)
+# /console/users/new and /console/users/delete come before /console/users/{name}.
+PAGES = (signin, dashboard, users_list, user_wizard, user_actions, user_security, user_detail,
+         credentials_csv, groups)
 
 
 def _is_browser_visit(request: Request) -> bool:

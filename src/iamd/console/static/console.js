@@ -69,3 +69,16 @@ for (const toggle of document.querySelectorAll("[data-shows]")) {
   group.forEach((el) => el.addEventListener("change", update));
   update();
 }
+
+// Users and groups: a [data-filter] input hides the rows of its [data-filter-scope]
+// whose data-name does not contain what was typed.
+for (const input of document.querySelectorAll("[data-filter]")) {
+  const scope = input.closest("[data-filter-scope]");
+  if (!scope) continue;
+  input.addEventListener("input", () => {
+    const needle = input.value.trim().toLowerCase();
+    for (const row of scope.querySelectorAll("[data-name]")) {
+      row.hidden = needle !== "" && !row.dataset.name.includes(needle);
+    }
+  });
+}
