@@ -22,6 +22,7 @@ from iamd.model.errors import AwsError
 from iamd.service.runtime import Runtime
 
 PAGE_SIZES = (10, 25, 50, 100)
+FEW_GROUPS = 10  # up to this many groups, memberships are read group by group
 TRAIL_LIMIT = 20  # markers kept for "Previous page"; older pages go back to the first
 
 
@@ -38,9 +39,33 @@ def _link(**params: Any) -> str:
     return "/console/users" + ("?" + urlencode(kept) if kept else "")
 
 
+def _memberships_by_group(view: View) -> dict[str, list[str]] | None:
+    """user name -> group names, read group by group when that is cheap (few
+    groups, none with more than a page of members); None otherwise."""
+    groups, error = view.try_call("ListGroups", {"MaxItems": FEW_GROUPS})
+    if error is not None or groups is None or groups.get("IsTruncated"):
+        return None
+    members: dict[str, list[str]] = {}
+    for group in groups.get("Groups", []):
+        answer, error = view.try_call("GetGroup", {"GroupName": group["GroupName"],
+                                                   "MaxItems": 1000})
+        if error is not None or answer is None or answer.get("IsTruncated"):
+            return None
+        for user in answer.get("Users", []):
+            members.setdefault(user["UserName"], []).append(group["GroupName"])
+    return members
+
+
 def _with_groups(view: View, users: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each user with its groups. An account with a few groups answers with a
+    handful of calls; otherwise one ListGroupsForUser a user shown."""
+    by_group = _memberships_by_group(view) if users else None
     rows = []
     for user in users:
+        if by_group is not None:
+            rows.append({**user, "groups": by_group.get(user["UserName"], []),
+                         "groups_hidden": False})
+            continue
         groups, error = view.try_call("ListGroupsForUser", {"UserName": user["UserName"]})
         names = [g["GroupName"] for g in (groups or {}).get("Groups", [])]
         rows.append({**user, "groups": names, "groups_hidden": error is not None})

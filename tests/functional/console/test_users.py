@@ -69,6 +69,7 @@ def test_wizard_creates_a_user_with_console_and_key_in_a_new_group(
     page.get_by_role("button", name="Create user").click()
     page.get_by_role("heading", name="Retrieve password").wait_for()
     assert_accessible(page)
+    shoot(page, "users-created")
     with page.expect_download() as info:
         page.get_by_role("button", name="Download .csv").click()
     download = info.value
