@@ -66,6 +66,10 @@ def test_wizard_creates_a_user_with_console_and_key_in_a_new_group(
     page.locator("#tag-value-0").fill("blue")
     page.get_by_role("button", name="Next").click()
     assert page.get_by_text("Step 4: Review and create").is_visible()
+    review = page.locator("[data-review]").inner_text()
+    assert "User name: wiz-alice" in review and "User group name: wiz-readers" in review
+    assert "Policy of the new group: IAMReadOnlyAccess" in review
+    shoot(page, "user-wizard-review")
     page.get_by_role("button", name="Create user").click()
     page.get_by_role("heading", name="Retrieve password").wait_for()
     assert_accessible(page)
@@ -101,6 +105,86 @@ def test_wizard_creates_a_user_with_console_and_key_in_a_new_group(
     other.wait_for_url("**/console?notice=password-changed")
     assert other.get_by_text(f"wiz-alice @ {console_server.account_id}").is_visible()
     other.context.close()
+
+
+def test_wizard_without_javascript_is_one_form_for_several_users(
+        console_server: IamdServer, browser: Any) -> None:
+    from .browser import ADMIN_PASSWORD, admin_signed_in
+    admin_signed_in(console_server, browser).context.close()  # the first password is changed
+    page = browser.new_context(java_script_enabled=False).new_page()
+    sign_in(page, console_server, console_server.account_id, "admin", ADMIN_PASSWORD)
+    page.wait_for_url("**/console**")
+    page.goto(f"{console_server.endpoint}/console/users/new")
+    # Every step is on the page at once.
+    assert page.get_by_role("button", name="Create user").is_visible()
+    page.get_by_label("User name").fill("nojs-a, nojs-b")
+    page.get_by_label("Programmatic access").check()
+    page.get_by_role("radio", name="Attach policies directly").check()
+    page.locator("#opt-attach").get_by_label("IAMUserChangePassword").check()
+    page.get_by_text("Set permissions boundary - optional").click()
+    page.get_by_label("Use a permissions boundary").check()
+    page.get_by_label("Permissions boundary policy").select_option(label="ReadOnlyAccess")
+    page.get_by_role("button", name="Create user").click()
+    page.get_by_role("heading", name="Retrieve password").wait_for()
+    assert page.get_by_role("link", name="nojs-a").is_visible()
+    assert page.get_by_role("link", name="nojs-b").is_visible()
+    iam = console_server.client("iam")
+    for name in ("nojs-a", "nojs-b"):
+        user = iam.get_user(UserName=name)["User"]
+        assert user["PermissionsBoundary"]["PermissionsBoundaryArn"] == \
+            "arn:aws:iam::aws:policy/ReadOnlyAccess"
+        assert [p["PolicyName"] for p in iam.list_attached_user_policies(
+            UserName=name)["AttachedPolicies"]] == ["IAMUserChangePassword"]
+        assert len(iam.list_access_keys(UserName=name)["AccessKeyMetadata"]) == 1
+    page.context.close()
+
+
+def test_wizard_copies_permissions_from_a_user(console_server: IamdServer,
+                                               admin_page: Any) -> None:
+    iam = console_server.client("iam")
+    iam.create_user(UserName="model-user",
+                    PermissionsBoundary="arn:aws:iam::aws:policy/PowerUserAccess")
+    iam.create_group(GroupName="model-group")
+    iam.add_user_to_group(UserName="model-user", GroupName="model-group")
+    iam.attach_user_policy(UserName="model-user",
+                           PolicyArn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
+    page = admin_page
+    page.goto(f"{console_server.endpoint}/console/users/new")
+    page.get_by_label("User name").fill("copied-user")
+    page.get_by_role("button", name="Next").click()
+    page.get_by_role("radio", name="Copy permissions").check()
+    page.get_by_label("User to copy permissions from").fill("model-user")
+    page.get_by_role("button", name="Next").click()
+    page.get_by_role("button", name="Next").click()
+    page.get_by_role("button", name="Create user").click()
+    page.get_by_role("heading", name="Retrieve password").wait_for()
+    assert [g["GroupName"] for g in iam.list_groups_for_user(
+        UserName="copied-user")["Groups"]] == ["model-group"]
+    assert [p["PolicyName"] for p in iam.list_attached_user_policies(
+        UserName="copied-user")["AttachedPolicies"]] == ["AmazonS3ReadOnlyAccess"]
+    assert iam.get_user(UserName="copied-user")["User"]["PermissionsBoundary"][
+        "PermissionsBoundaryArn"] == "arn:aws:iam::aws:policy/PowerUserAccess"
+
+
+def test_bulk_delete_removes_users_with_their_credentials(console_server: IamdServer,
+                                                          admin_page: Any) -> None:
+    iam = console_server.client("iam")
+    for name in ("bulk-1", "bulk-2"):
+        iam.create_user(UserName=name)
+        iam.create_access_key(UserName=name)
+        iam.create_login_profile(UserName=name, Password=PASSWORD)
+    page = admin_page
+    page.goto(f"{console_server.endpoint}/console/users?search=bulk-")
+    page.get_by_label("Select bulk-1").check()
+    page.get_by_label("Select bulk-2").check()
+    page.get_by_role("button", name="Delete").click()
+    assert page.get_by_role("heading", name="Delete 2 users?").is_visible()
+    assert_accessible(page)
+    page.get_by_label("To confirm deletion").fill("delete")
+    page.get_by_role("button", name="Delete").click()
+    page.wait_for_url("**notice=users-deleted")
+    names = {u["UserName"] for u in iam.list_users(MaxItems=1000)["Users"]}
+    assert not names & {"bulk-1", "bulk-2"}
 
 
 def test_bad_user_names_show_aws_errors_and_create_nothing(
