@@ -243,6 +243,16 @@ def test_search_and_paging(console_server: IamdServer, admin_page: Any) -> None:
     assert page.get_by_text("120 matching").is_visible()
     page.get_by_role("link", name="Next page").click()
     assert page.locator("table.users tbody tr td:nth-child(2)").first.inner_text() == "pager-050"
+    # Groups column, whether read group by group (few groups) or user by user (many).
+    iam.create_group(GroupName="pager-group")
+    iam.add_user_to_group(UserName="pager-007", GroupName="pager-group")
+    for many in (False, True):
+        if many:
+            for i in range(11):
+                iam.create_group(GroupName=f"pager-extra-{i}")
+        page.goto(f"{console_server.endpoint}/console/users?search=pager-00")
+        row = page.get_by_role("row", name="pager-007")
+        assert row.locator("td").nth(3).inner_text() == "1 (pager-group)"
 
 
 def test_user_tabs_and_access_keys(console_server: IamdServer, admin_page: Any) -> None:
