@@ -97,6 +97,14 @@ def test_wizard_creates_a_user_with_console_and_key_in_a_new_group(
     with pytest.raises(ClientError) as denied:
         own.create_user(UserName="not-allowed")
     assert denied.value.response["Error"]["Code"] == "AccessDenied"
+    # Key use is written every few seconds, off the request path.
+    for _ in range(20):
+        page.goto(f"{console_server.endpoint}/console/users/wiz-alice?tab=security_credentials")
+        last_used = page.get_by_role("row", name=row["Access key ID"]).locator("td").nth(3)
+        if "iam in us-east-1" in last_used.inner_text():
+            break
+        page.wait_for_timeout(500)
+    assert "iam in us-east-1" in last_used.inner_text()
     # The password signs in, with the forced change first.
     other = browser.new_context().new_page()
     sign_in(other, console_server, console_server.account_id, "wiz-alice", row["Password"])
