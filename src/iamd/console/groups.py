@@ -9,13 +9,12 @@ policies, as AWS's console does, since DeleteGroup alone refuses.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 from starlette.responses import Response
 from starlette.routing import Route
 
-from iamd.console.listing import every, every_or_error, managed_policies
-from iamd.console.user_detail import pretty
+from iamd.console.listing import every, every_or_error, inline_policies, managed_policies
 from iamd.console.validation import check_input
 from iamd.console.web import View, page
 from iamd.model.errors import AwsError, EntityAlreadyExists
@@ -69,12 +68,7 @@ def render_group(view: View, error: AwsError | None = None) -> Response:
     group = view.call("GetGroup", {"GroupName": name, "MaxItems": 1})["Group"]
     attached, attached_error = every_or_error(view, "ListAttachedGroupPolicies",
                                               "AttachedPolicies", GroupName=name)
-    inline_names, inline_error = every_or_error(view, "ListGroupPolicies", "PolicyNames",
-                                                GroupName=name)
-    inline = []
-    for policy in inline_names:
-        got, _ = view.try_call("GetGroupPolicy", {"GroupName": name, "PolicyName": policy})
-        inline.append({"name": policy, "document": pretty(got["PolicyDocument"]) if got else None})
+    inline, inline_error = inline_policies(view, "Group", name)
     policies, _ = managed_policies(view)
     member_names = {m["UserName"] for m in members}
     attached_arns = {p["PolicyArn"] for p in attached}
@@ -89,31 +83,39 @@ def group_page(view: View) -> Response:
     return render_group(view)
 
 
-def _group_change(change: str) -> Any:
+def _add_users(view: View, name: str) -> None:
+    for user in view.fields("UserName"):
+        view.call("AddUserToGroup", {"GroupName": name, "UserName": user})
+
+
+def _attach(view: View, name: str) -> None:
+    for arn in view.fields("PolicyArn"):
+        view.call("AttachGroupPolicy", {"GroupName": name, "PolicyArn": arn})
+
+
+def _one(operation: str, field: str) -> Callable[[View, str], None]:
+    def change(view: View, name: str) -> None:
+        view.call(operation, {"GroupName": name, field: view.field(field)})
+    return change
+
+
+# path -> (what it changes, the notice shown after)
+CHANGES: dict[str, tuple[Callable[[View, str], None], str]] = {
+    "add-users": (_add_users, "users-added"),
+    "remove-user": (_one("RemoveUserFromGroup", "UserName"), "users-removed"),
+    "attach": (_attach, "permissions-added"),
+    "detach": (_one("DetachGroupPolicy", "PolicyArn"), "permissions-removed"),
+    "delete-inline": (_one("DeleteGroupPolicy", "PolicyName"), "permissions-removed"),
+}
+
+
+def _group_change(path: str) -> Callable[[View], Response]:
+    change, notice = CHANGES[path]
+
     def run(view: View) -> Response:
         name = view.path_params["name"]
-        notice = "saved"
         try:
-            if change == "add-users":
-                for user in view.fields("UserName"):
-                    view.call("AddUserToGroup", {"GroupName": name, "UserName": user})
-                notice = "users-added"
-            elif change == "remove-user":
-                view.call("RemoveUserFromGroup", {"GroupName": name,
-                                                  "UserName": view.field("UserName")})
-                notice = "users-removed"
-            elif change == "attach":
-                for arn in view.fields("PolicyArn"):
-                    view.call("AttachGroupPolicy", {"GroupName": name, "PolicyArn": arn})
-                notice = "permissions-added"
-            elif change == "detach":
-                view.call("DetachGroupPolicy", {"GroupName": name,
-                                                "PolicyArn": view.field("PolicyArn")})
-                notice = "permissions-removed"
-            elif change == "delete-inline":
-                view.call("DeleteGroupPolicy", {"GroupName": name,
-                                                "PolicyName": view.field("PolicyName")})
-                notice = "permissions-removed"
+            change(view, name)
         except AwsError as error:
             return render_group(view, error)
         return view.redirect(f"/console/groups/{name}?notice={notice}")
@@ -149,5 +151,5 @@ def routes(runtime: Runtime) -> list[Route]:
         Route(base, page(runtime, group_page), methods=["GET"]),
         Route(f"{base}/delete", page(runtime, delete_group), methods=["GET", "POST"]),
         *(Route(f"{base}/{change}", page(runtime, _group_change(change)), methods=["POST"])
-          for change in ("add-users", "remove-user", "attach", "detach", "delete-inline")),
+          for change in CHANGES),
     ]

@@ -7,6 +7,7 @@ until IsTruncated is false. Long lists (users) page instead; see users_list.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from iamd.console.web import View
@@ -46,3 +47,24 @@ def managed_policies(view: View) -> tuple[list[dict[str, Any]], AwsError | None]
 
 def policy_type(arn: str) -> str:
     return "AWS managed" if arn.startswith("arn:aws:iam::aws:") else "Customer managed"
+
+
+def pretty(document: str) -> str:
+    """A policy document indented for reading (as stored if it is not JSON)."""
+    try:
+        return json.dumps(json.loads(document), indent=2)
+    except ValueError:
+        return document
+
+
+def inline_policies(view: View, owner: str, name: str
+                    ) -> tuple[list[dict[str, Any]], AwsError | None]:
+    """The inline policies of a "User" or "Group" with their documents."""
+    names, error = every_or_error(view, f"List{owner}Policies", "PolicyNames",
+                                  **{f"{owner}Name": name})
+    policies = []
+    for policy in names:
+        got, _ = view.try_call(f"Get{owner}Policy", {f"{owner}Name": name, "PolicyName": policy})
+        policies.append({"name": policy,
+                         "document": pretty(got["PolicyDocument"]) if got else None})
+    return policies, error

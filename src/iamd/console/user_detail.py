@@ -8,27 +8,19 @@ Only GetUser is required: without it the page is AWS's AccessDenied.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
 from starlette.responses import Response
 from starlette.routing import Route
 
-from iamd.console.listing import every_or_error, managed_policies
+from iamd.console.listing import every_or_error, inline_policies, managed_policies
 from iamd.console.web import View, page
 from iamd.model.errors import AwsError, NoSuchEntity
 from iamd.service.runtime import Runtime
 
 TABS = (("permissions", "Permissions"), ("groups", "Groups"), ("tags", "Tags"),
         ("security_credentials", "Security credentials"), ("access_advisor", "Access Advisor"))
-
-
-def pretty(document: str) -> str:
-    try:
-        return json.dumps(json.loads(document), indent=2)
-    except ValueError:
-        return document
 
 
 def age(view: View, when: datetime | None) -> str:
@@ -60,13 +52,7 @@ def _keys(view: View, name: str) -> tuple[list[dict[str, Any]], AwsError | None]
 def _permissions(view: View, name: str) -> dict[str, Any]:
     attached, attached_error = every_or_error(view, "ListAttachedUserPolicies",
                                               "AttachedPolicies", UserName=name)
-    inline_names, inline_error = every_or_error(view, "ListUserPolicies", "PolicyNames",
-                                                UserName=name)
-    inline = []
-    for policy in inline_names:
-        got, _ = view.try_call("GetUserPolicy", {"UserName": name, "PolicyName": policy})
-        inline.append({"name": policy,
-                       "document": pretty(got["PolicyDocument"]) if got else None})
+    inline, inline_error = inline_policies(view, "User", name)
     groups, groups_error = every_or_error(view, "ListGroupsForUser", "Groups", UserName=name)
     from_groups = []
     for group in groups:

@@ -365,10 +365,12 @@ def _assign_mfa(page: Any, device: str) -> str:
     return secret
 
 
-def _codes(secret: str) -> tuple[str, str]:
+def _enter_codes(page: Any, secret: str) -> None:
     # The previous 30-second step and the current one: two consecutive codes.
     totp, now = pyotp.TOTP(secret), datetime.now(UTC)
-    return totp.at(now - timedelta(seconds=30)), totp.at(now)
+    page.get_by_label("MFA code 1").fill(totp.at(now - timedelta(seconds=30)))
+    page.get_by_label("MFA code 2").fill(totp.at(now))
+    page.get_by_role("button", name="Add MFA").click()
 
 
 def test_mfa_assignment_with_codes_from_the_page(console_server: IamdServer,
@@ -390,10 +392,7 @@ def test_mfa_assignment_with_codes_from_the_page(console_server: IamdServer,
     # Right codes: assigned.
     page.goto(f"{console_server.endpoint}/console/users/mfa-user?tab=security_credentials")
     secret = _assign_mfa(page, "mfa-user-phone")
-    first, second = _codes(secret)
-    page.get_by_label("MFA code 1").fill(first)
-    page.get_by_label("MFA code 2").fill(second)
-    page.get_by_role("button", name="Add MFA").click()
+    _enter_codes(page, secret)
     page.wait_for_url("**notice=mfa-assigned**")
     devices = iam.list_mfa_devices(UserName="mfa-user")["MFADevices"]
     assert [d["SerialNumber"] for d in devices] == [
@@ -441,10 +440,7 @@ def test_a_user_manages_their_own_credentials(console_server: IamdServer, browse
     key_id = page.locator("#new-key-id").inner_text()
     page.get_by_role("link", name="Done").click()
     secret = _assign_mfa(page, "selfie")
-    first, second = _codes(secret)
-    page.get_by_label("MFA code 1").fill(first)
-    page.get_by_label("MFA code 2").fill(second)
-    page.get_by_role("button", name="Add MFA").click()
+    _enter_codes(page, secret)
     page.wait_for_url("**notice=mfa-assigned**")
     iam = console_server.client("iam")
     assert [k["AccessKeyId"] for k in iam.list_access_keys(UserName="selfie")["AccessKeyMetadata"]] == [key_id]
