@@ -1,8 +1,9 @@
 """The users list: /console/users, with search, paging and bulk delete.
 
 A plain page is one ListUsers call (MaxItems and the previous answer's
-Marker) plus one ListGroupsForUser per user shown, so its cost does not grow
-with the account. The trail of markers that led to a page rides in the query
+Marker) plus the users' groups: group by group (ListGroups, GetGroup) when
+the account has a few small groups, else one ListGroupsForUser per user
+shown; either way its cost does not grow with the number of users. The trail of markers that led to a page rides in the query
 string, for "Previous page". A search walks every page of ListUsers
 (at most 5,000 users, 1,000 a call) and pages the matches by offset.
 """
