@@ -17,17 +17,26 @@ from starlette.staticfiles import StaticFiles
 
 from iamd.api.app import create_app
 from iamd.console import (
+    credentials_csv,
     dashboard,
     federation,
+    groups,
     saml_signin,
     security_credentials,
     signin,
     switch_role,
+    user_actions,
+    user_detail,
+    user_security,
+    user_wizard,
+    users_list,
 )
 from iamd.service.runtime import Runtime
 
 # Each module of pages contributes its routes.
-PAGES = (signin, dashboard, switch_role, federation, saml_signin, security_credentials)
+# /console/users/new and /console/users/delete come before /console/users/{name}.
+PAGES = (signin, dashboard, switch_role, federation, saml_signin, security_credentials,
+         users_list, user_wizard, user_actions, user_security, user_detail, credentials_csv, groups)
 
 
 def _is_browser_visit(request: Request) -> bool:

@@ -30,6 +30,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from iamd.api.bodies import read_body
+from iamd.console.validation import check_input
 from iamd.model.errors import AccessDenied, AwsError
 from iamd.service.console_sessions import (
     PENDING_MFA,
@@ -66,8 +67,22 @@ NOTICES = {
     "deleted": "Deleted.",
     "saved": "Saved.",
     "switched-back": "You switched back to your own identity.",
-    "mfa-assigned": "The MFA device is assigned.",
-    "mfa-removed": "The MFA device is removed.",
+    "user-deleted": "The user was deleted.",
+    "users-deleted": "The selected users were deleted.",
+    "group-created": "The user group was created.",
+    "group-deleted": "The user group was deleted.",
+    "permissions-added": "Permissions were added.",
+    "permissions-removed": "Permissions were removed.",
+    "groups-updated": "Group memberships were updated.",
+    "tags-saved": "Tags were saved.",
+    "console-enabled": "Console access was enabled.",
+    "console-disabled": "Console access was disabled.",
+    "mfa-assigned": "The MFA device was assigned.",
+    "mfa-removed": "The MFA device was removed.",
+    "key-updated": "The access key status was updated.",
+    "key-deleted": "The access key was deleted.",
+    "users-added": "Users were added to the group.",
+    "users-removed": "Users were removed from the group.",
 }
 
 templates = Environment(loader=PackageLoader("iamd.console", "templates"),
@@ -156,6 +171,7 @@ class View:
         """Run one IAM or STS operation as the signed-in principal."""
         who = caller or self.caller
         assert who is not None, "call() needs a signed-in session"
+        check_input(service, operation, params or {})  # what the API's decoder refuses
         result = execute(self.runtime, who, self.info(), service, operation, dict(params or {}))
         return dict(result or {})
 

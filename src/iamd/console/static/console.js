@@ -28,10 +28,18 @@ for (const form of document.querySelectorAll("form[data-wizard]")) {
     const review = form.querySelector("[data-review]");
     if (review && index === steps.length - 1) {
       review.textContent = "";
-      for (const [name, value] of new FormData(form).entries()) {
-        if (name === "csrf_token" || !value || /password|secret/i.test(name)) continue;
+      // What will be sent, in the words of the labels; never a password.
+      for (const el of form.elements) {
+        if (!el.name || ["hidden", "password", "submit", "button", "search"].includes(el.type)) continue;
+        if (el.closest("[hidden]:not(.step):not(tr)")) continue;
+        const choice = el.type === "checkbox" || el.type === "radio";
+        if ((choice && !el.checked) || !el.value) continue;
+        const label = el.labels && el.labels.length ? el.labels[0].textContent.trim() : el.name;
+        const group = el.closest("[data-review-as]");
         const row = document.createElement("li");
-        row.textContent = `${name}: ${value}`;
+        if (choice) row.textContent = group ? `${group.dataset.reviewAs}: ${label}` : label;
+        else if (el.tagName === "SELECT") row.textContent = `${label}: ${el.selectedOptions[0].textContent}`;
+        else row.textContent = `${label}: ${el.value}`;
         review.appendChild(row);
       }
     }
@@ -68,4 +76,28 @@ for (const toggle of document.querySelectorAll("[data-shows]")) {
   const update = () => { target.hidden = !toggle.checked; };
   group.forEach((el) => el.addEventListener("change", update));
   update();
+}
+
+// Users and groups: a [data-filter] input hides the rows of its [data-filter-scope]
+// whose data-name does not contain what was typed.
+for (const input of document.querySelectorAll("[data-filter]")) {
+  const scope = input.closest("[data-filter-scope]");
+  if (!scope) continue;
+  input.addEventListener("input", () => {
+    const needle = input.value.trim().toLowerCase();
+    for (const row of scope.querySelectorAll("[data-name]")) {
+      row.hidden = needle !== "" && !row.dataset.name.includes(needle);
+    }
+  });
+}
+
+// The add-user wizard: "Previous" sits in the same row as "Cancel" and "Create user".
+for (const form of document.querySelectorAll("form[data-wizard]")) {
+  const final = form.querySelector("[data-final]");
+  const steps = form.querySelectorAll(".step");
+  const nav = steps.length > 1 ? steps[steps.length - 1].lastElementChild : null;
+  if (final && nav && nav.classList.contains("actions") && nav !== final.parentElement) {
+    final.parentElement.prepend(...nav.children);
+    nav.remove();
+  }
 }
