@@ -14,11 +14,11 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from iamd.api.app import create_app
-from iamd.console import dashboard, signin
+from iamd.console import dashboard, policies, roles, signin
 from iamd.service.runtime import Runtime
 
 # Each module of pages contributes its routes.
-PAGES = (signin, dashboard)
+PAGES = (signin, dashboard, roles, policies)
 
 
 def _is_browser_visit(request: Request) -> bool:

@@ -66,6 +66,12 @@ NOTICES = {
     "deleted": "Deleted.",
     "saved": "Saved.",
     "switched-back": "You switched back to your own identity.",
+    "role-created": "Role created.",
+    "trust-updated": "Trust policy updated.",
+    "policy-created": "Policy created.",
+    "policy-updated": "Policy updated: a new default version was saved.",
+    "provider-added": "Identity provider added.",
+    "report-none": "No credential report has been generated yet.",
 }
 
 templates = Environment(loader=PackageLoader("iamd.console", "templates"),
