@@ -14,11 +14,21 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from iamd.api.app import create_app
-from iamd.console import dashboard, policies, roles, signin
+from iamd.console import (
+    account_settings,
+    credential_report,
+    dashboard,
+    identity_providers,
+    policies,
+    roles,
+    signin,
+    simulator,
+)
 from iamd.service.runtime import Runtime
 
 # Each module of pages contributes its routes.
-PAGES = (signin, dashboard, roles, policies)
+PAGES = (signin, dashboard, roles, policies, identity_providers, account_settings,
+         credential_report, simulator)
 
 
 def _is_browser_visit(request: Request) -> bool:

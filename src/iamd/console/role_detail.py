@@ -22,6 +22,7 @@ from iamd.console.form_values import STARTER_POLICY, TAG_ROWS, pretty, tags_from
 from iamd.console.listing import read_all
 from iamd.console.trust_policy import trusted_entities
 from iamd.console.web import View, page
+from iamd.service.bootstrap import signin_link
 from iamd.service.runtime import Runtime
 
 TABS = (("permissions", "Permissions"), ("trust", "Trust relationships"), ("tags", "Tags"),
@@ -71,8 +72,9 @@ def role_page(view: View, *, trust_text: str | None = None, trust_error: str = "
     assert view.caller is not None
     switch = (f"/console/switch-role?account={view.caller.account_id}"
               f"&roleName={quote(name)}&displayName={quote(name)}")
+    base_url = signin_link(view.runtime, view.caller.account_id).split("/signin/", 1)[0]
     return view.render(
-        "role.html", status=status, role=role, tab=tab, tabs=TABS, switch_link=switch,
+        "role.html", base_url=base_url, status=status, role=role, tab=tab, tabs=TABS, switch_link=switch,
         trusted=trusted_entities(role["AssumeRolePolicyDocument"]),
         trust_text=trust_text if trust_text is not None else pretty(
             role["AssumeRolePolicyDocument"]),

@@ -89,7 +89,7 @@ def build_trust_policy(choice: TrustChoice) -> tuple[str | None, str | None]:
                               f"{host}:aud": choice.audience.strip()}}}), None
     if choice.entity == "saml":
         if not choice.provider_arn:
-            return None, "Choose a SAML 2.0–based provider."
+            return None, "Choose a SAML 2.0-based provider."
         return _document({"Effect": "Allow", "Principal": {"Federated": choice.provider_arn},
                           "Action": "sts:AssumeRoleWithSAML",
                           "Condition": {"StringEquals": {"SAML:aud": SAML_AUDIENCE}}}), None

@@ -71,7 +71,6 @@ NOTICES = {
     "policy-created": "Policy created.",
     "policy-updated": "Policy updated: a new default version was saved.",
     "provider-added": "Identity provider added.",
-    "report-none": "No credential report has been generated yet.",
 }
 
 templates = Environment(loader=PackageLoader("iamd.console", "templates"),

@@ -69,3 +69,24 @@ for (const toggle of document.querySelectorAll("[data-shows]")) {
   group.forEach((el) => el.addEventListener("change", update));
   update();
 }
+
+// An input with [data-filter="table-id"] hides that table's rows whose data-name lacks its text.
+for (const input of document.querySelectorAll("[data-filter]")) {
+  const table = document.getElementById(input.dataset.filter);
+  if (!table) continue;
+  input.addEventListener("input", () => {
+    const needle = input.value.trim().toLowerCase();
+    for (const row of table.querySelectorAll("tbody tr[data-name]")) {
+      row.hidden = needle !== "" && !row.dataset.name.includes(needle);
+    }
+  });
+}
+
+// A checkbox with [data-check-all="container-id"] checks or clears every checkbox inside it.
+for (const all of document.querySelectorAll("[data-check-all]")) {
+  const box = document.getElementById(all.dataset.checkAll);
+  if (!box) continue;
+  all.addEventListener("change", () => {
+    box.querySelectorAll("input[type=checkbox]").forEach((c) => { c.checked = all.checked; });
+  });
+}
