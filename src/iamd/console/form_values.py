@@ -13,7 +13,7 @@ from typing import Any
 
 from iamd.console.web import View
 
-TAG_ROWS = 5  # empty tag rows a form offers
+TAG_ROWS = 2  # empty tag rows a form offers
 # The document AWS's JSON policy editor starts from.
 STARTER_POLICY = """{
     "Version": "2012-10-17",
@@ -37,6 +37,11 @@ def tags_from_form(view: View) -> list[dict[str, str]]:
             tags.append({"Key": key.strip(),
                          "Value": values[index] if index < len(values) else ""})
     return tags
+
+
+def tag_rows(tags: list[dict[str, str]]) -> list[dict[str, str]]:
+    """A form's tag rows: the tags given, then at least one empty row."""
+    return list(tags) + [{"Key": "", "Value": ""}] * max(1, TAG_ROWS - len(tags))
 
 
 def pretty(document: str) -> str:

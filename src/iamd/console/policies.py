@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from iamd.console import policy_detail
-from iamd.console.form_values import STARTER_POLICY, TAG_ROWS, tags_from_form
+from iamd.console.form_values import STARTER_POLICY, tag_rows, tags_from_form
 from iamd.console.listing import list_page, name_filter
 from iamd.console.web import View, page
 from iamd.service.runtime import Runtime
@@ -75,10 +75,8 @@ def policy_create(view: View) -> Response:
         if failure is None and result is not None:
             return view.redirect(policy_detail.href(result["Policy"]["Arn"], notice="policy-created"))
         error = failure.message if failure else ""
-    tags = tags_from_form(view)
     return view.render("policy_create.html", status=400 if error else 200, error=error, text=text,
-                       form=view.form,
-                       tag_rows=tags + [{"Key": "", "Value": ""}] * max(1, TAG_ROWS - len(tags)))
+                       form=view.form, tag_rows=tag_rows(tags_from_form(view)))
 
 
 def routes(runtime: Runtime) -> list[Route]:

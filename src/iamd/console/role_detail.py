@@ -18,7 +18,7 @@ from urllib.parse import quote
 from starlette.responses import Response
 from starlette.routing import Route
 
-from iamd.console.form_values import STARTER_POLICY, TAG_ROWS, pretty, tags_from_form
+from iamd.console.form_values import STARTER_POLICY, pretty, tag_rows, tags_from_form
 from iamd.console.listing import read_all
 from iamd.console.trust_policy import trusted_entities
 from iamd.console.web import View, page
@@ -65,8 +65,7 @@ def role_page(view: View, *, trust_text: str | None = None, trust_error: str = "
                                                     {"Scope": "All"})
                                 if p["Arn"] not in attached]
     elif tab == "tags":
-        tags = list(role.get("Tags", []))
-        values["tag_rows"] = tags + [{"Key": "", "Value": ""}] * max(1, TAG_ROWS - len(tags))
+        values["tag_rows"] = tag_rows(role.get("Tags", []))
     elif tab == "access":
         values["services"], values["access_error"] = last_accessed(view, role["Arn"])
     assert view.caller is not None

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from iamd.console import role_detail
-from iamd.console.form_values import TAG_ROWS, tags_from_form
+from iamd.console.form_values import tag_rows, tags_from_form
 from iamd.console.listing import list_page, name_filter, read_all
 from iamd.console.trust_policy import (
     COMMON_SERVICES,
@@ -113,13 +113,8 @@ def role_create(view: View) -> Response:
     return view.render(
         "role_create.html", error=error, form=view.form, entity_types=ENTITY_TYPES,
         services=COMMON_SERVICES, oidc_providers=oidc, saml_providers=saml, policies=policies,
-        chosen=chosen, hours=SESSION_HOURS, tag_rows=_tag_rows(view),
+        chosen=chosen, hours=SESSION_HOURS, tag_rows=tag_rows(tags_from_form(view)),
         starter=STARTER_TRUST % view.caller.account_id)
-
-
-def _tag_rows(view: View) -> list[dict[str, str]]:
-    rows = tags_from_form(view)
-    return rows + [{"Key": "", "Value": ""}] * max(1, TAG_ROWS - len(rows))
 
 
 def routes(runtime: Runtime) -> list[Route]:

@@ -30,6 +30,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from iamd.api.bodies import read_body
+from iamd.console.model_check import checked_input
 from iamd.model.errors import AccessDenied, AwsError
 from iamd.service.console_sessions import (
     PENDING_MFA,
@@ -158,7 +159,9 @@ class View:
         """Run one IAM or STS operation as the signed-in principal."""
         who = caller or self.caller
         assert who is not None, "call() needs a signed-in session"
-        result = execute(self.runtime, who, self.info(), service, operation, dict(params or {}))
+        # Validated as the API validates (lengths, ranges, patterns), same messages.
+        arguments = checked_input(service, operation, params or {})
+        result = execute(self.runtime, who, self.info(), service, operation, arguments)
         return dict(result or {})
 
     def try_call(self, operation: str, params: Mapping[str, Any] | None = None, *,
