@@ -23,7 +23,7 @@ from iamd.console.web import View, page
 from iamd.model.errors import AwsError
 from iamd.service.runtime import Runtime
 
-CONTEXT_ROWS = 3
+CONTEXT_ROWS = 2
 CONTEXT_TYPES = ("string", "stringList", "numeric", "numericList", "boolean", "booleanList",
                  "ip", "ipList", "binary", "binaryList", "date", "dateList")
 POLICY_BOXES = 2

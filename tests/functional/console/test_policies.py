@@ -9,6 +9,7 @@ from urllib.parse import quote
 from iamd.testing import IamdServer
 
 from .browser import assert_accessible, shoot
+from .limited import limited_user_page
 
 
 def doc(action: str) -> str:
@@ -130,3 +131,14 @@ def test_entities_attached_and_delete_policy(console_server: IamdServer,
     page.wait_for_url("**/console/policies?notice=deleted")
     assert arn not in [p["Arn"] for p in iam.list_policies(Scope="Local")["Policies"]]
     assert iam.list_attached_user_policies(UserName="holder")["AttachedPolicies"] == []
+
+
+def test_a_user_who_cannot_read_a_policy_sees_access_denied(console_server: IamdServer,
+                                                            browser: Any) -> None:
+    page = limited_user_page(console_server, browser, "no-policy-reads", ["iam:ListPolicies"])
+    page.goto(f"{console_server.endpoint}/console/policies")
+    assert "ReadOnlyAccess" in page.get_by_role("table").inner_text()
+    response = page.goto(policy_url(console_server, "arn:aws:iam::aws:policy/ReadOnlyAccess"))
+    assert response is not None and response.status == 403
+    assert "is not authorized to perform: iam:GetPolicy" in page.get_by_role("alert").inner_text()
+    page.context.close()

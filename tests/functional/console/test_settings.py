@@ -17,6 +17,7 @@ from cryptography.x509.oid import NameOID
 from iamd.testing import IamdServer
 
 from .browser import assert_accessible, shoot
+from .limited import limited_user_page
 
 
 def saml_metadata(entity_id: str) -> str:
@@ -181,3 +182,19 @@ def test_credential_report_download(console_server: IamdServer, admin_page: Any)
     assert "admin" in [row[0] for row in rows[1:]]
     page.goto(f"{console_server.endpoint}/console/credential-report")
     assert "No report has been generated yet" not in page.locator("main").inner_text()
+
+
+def test_a_user_who_cannot_change_settings_sees_access_denied(console_server: IamdServer,
+                                                              browser: Any) -> None:
+    page = limited_user_page(console_server, browser, "settings-reader",
+                             ["iam:GetAccountPasswordPolicy", "iam:ListAccountAliases",
+                              "iam:GetAccountSummary", "iam:ListSAMLProviders"])
+    page.goto(f"{console_server.endpoint}/console/account-settings")
+    page.get_by_label("Preferred alias").fill("not-allowed-alias")
+    page.get_by_role("button", name="Create").click()
+    assert "is not authorized to perform: iam:CreateAccountAlias" in page.get_by_role(
+        "alert").inner_text()
+    response = page.goto(f"{console_server.endpoint}/console/identity-providers")
+    assert response is not None and response.status == 403
+    assert "iam:ListOpenIDConnectProviders" in page.get_by_role("alert").inner_text()
+    page.context.close()
