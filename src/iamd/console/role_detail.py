@@ -39,13 +39,20 @@ def _home(name: str, tab: str = "permissions", notice: str = "") -> str:
 
 
 def last_accessed(view: View, arn: str) -> tuple[list[dict[str, Any]], str]:
+    """Every service the entity's policies allow, with when it last used each."""
     job, error = view.try_call("GenerateServiceLastAccessedDetails", {"Arn": arn})
     if error is not None or job is None:
         return [], error.message if error else ""
-    details, error = view.try_call("GetServiceLastAccessedDetails", {"JobId": job["JobId"]})
-    if error is not None or details is None:
-        return [], error.message if error else ""
-    return list(details.get("ServicesLastAccessed", [])), ""
+    services: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"JobId": job["JobId"]}
+    while True:
+        details, error = view.try_call("GetServiceLastAccessedDetails", params)
+        if error is not None or details is None:
+            return services, error.message if error else ""
+        services += details.get("ServicesLastAccessed", [])
+        if not details.get("IsTruncated"):
+            return services, ""
+        params["Marker"] = details["Marker"]
 
 
 def role_page(view: View, *, trust_text: str | None = None, trust_error: str = "",
@@ -178,7 +185,9 @@ def inline_policy(view: View) -> Response:
     elif policy_name:
         text = pretty(view.call("GetRolePolicy", {"RoleName": name, "PolicyName": policy_name})
                       ["PolicyDocument"])
+    existing = bool(policy_name) if view.method == "GET" else bool(view.field("existing"))
     return view.render("inline_policy.html", status=400 if error else 200, owner=name,
+                       existing=existing,
                        owner_href=_home(name), action=f"/console/roles/{quote(name)}/inline",
                        policy_name=policy_name, text=text or STARTER_POLICY, error=error)
 

@@ -99,6 +99,54 @@ def test_max_session_duration_and_trust_policy_edits(
     assert iam.get_role(RoleName="web-server")["Role"]["AssumeRolePolicyDocument"] == trust
 
 
+def test_role_tags_inline_policy_and_last_accessed(console_server: IamdServer,
+                                                   admin_page: Any) -> None:
+    iam = console_server.client("iam")
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+        "Action": "sts:AssumeRole"}]}
+    iam.create_role(RoleName="tagged", AssumeRolePolicyDocument=json.dumps(trust),
+                    Tags=[{"Key": "old", "Value": "1"}])
+    page = admin_page
+    page.goto(f"{console_server.endpoint}/console/roles/tagged?tab=tags")
+    page.get_by_label("Key (tag 1)").fill("env")
+    page.get_by_label("Value - optional (tag 1)").fill("prod")
+    assert_accessible(page)
+    shoot(page, "role-tags")
+    page.get_by_role("button", name="Save changes").click()
+    page.wait_for_url("**tab=tags**notice=saved")
+    assert iam.list_role_tags(RoleName="tagged")["Tags"] == [{"Key": "env", "Value": "prod"}]
+
+    page.goto(f"{console_server.endpoint}/console/roles/tagged")
+    page.get_by_role("link", name="Create inline policy").click()
+    page.get_by_label("Policy name").fill("list-buckets")
+    page.get_by_label("Policy editor").fill('{"Version": "2012-10-17"}')
+    page.get_by_role("button", name="Create policy").click()
+    assert page.get_by_role("alert").inner_text()  # AWS's message, in place
+    page.get_by_label("Policy editor").fill(json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}]}))
+    page.get_by_role("button", name="Create policy").click()
+    page.wait_for_url("**notice=saved")
+    assert iam.list_role_policies(RoleName="tagged")["PolicyNames"] == ["list-buckets"]
+    page.get_by_text("Attach policies").click()
+    page.get_by_label("ReadOnlyAccess", exact=True).check()
+    page.get_by_role("button", name="Add permissions").click()
+    page.wait_for_url("**notice=saved")
+    assert [p["PolicyName"] for p in iam.list_attached_role_policies(RoleName="tagged")[
+        "AttachedPolicies"]] == ["ReadOnlyAccess"]
+    page.get_by_role("button", name="Set permissions boundary").click()
+    page.wait_for_url("**notice=saved")
+    assert "PermissionsBoundary" in iam.get_role(RoleName="tagged")["Role"]
+    page.get_by_role("button", name="Remove boundary").click()
+    page.wait_for_url("**notice=saved")
+    assert "PermissionsBoundary" not in iam.get_role(RoleName="tagged")["Role"]
+
+    page.get_by_role("link", name="Last accessed").click()
+    assert "Amazon S3" in page.get_by_role("table").inner_text()
+    assert_accessible(page)
+    shoot(page, "role-last-accessed")
+
+
 def test_delete_role_detaches_and_removes_first(console_server: IamdServer,
                                                 admin_page: Any) -> None:
     iam = console_server.client("iam")
