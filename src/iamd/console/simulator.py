@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from iamd.console import action_catalog
+from iamd.console.form_values import pretty
 from iamd.console.listing import read_all
 from iamd.console.web import View, page
 from iamd.model.errors import AwsError
@@ -70,6 +71,35 @@ def _context_entries(rows: list[dict[str, str]]) -> list[dict[str, Any]]:
     return entries
 
 
+def _offset(text: str, position: dict[str, int]) -> int:
+    lines = text.splitlines(keepends=True)
+    line = max(1, position.get("Line", 1))
+    return sum(len(part) for part in lines[:line - 1]) + position.get("Column", 1) - 1
+
+
+def statement_excerpt(text: str, match: dict[str, Any]) -> str:
+    """The statement a MatchedStatements entry points at, pretty-printed.
+
+    IAM's positions come from a streaming parser: a statement "starts" just
+    after the token before it (`[` or `,`) and ends just after its `}`.
+    """
+    if "StartPosition" not in match or "EndPosition" not in match:
+        return ""
+    piece = text[_offset(text, match["StartPosition"]):_offset(text, match["EndPosition"])]
+    piece = piece.lstrip("[, \t\r\n")
+    return pretty(piece)
+
+
+def _excerpts(results: list[Any], policies: list[str]) -> None:
+    """Adds the statement text to each match from a pasted policy (PolicyInputList.N)."""
+    for result in results:
+        for match in result.get("MatchedStatements", []):
+            source = str(match.get("SourcePolicyId", ""))
+            number = source.removeprefix("PolicyInputList.")
+            if number.isdigit() and 0 < int(number) <= len(policies):
+                match["Excerpt"] = statement_excerpt(policies[int(number) - 1], match)
+
+
 def _simulate(view: View, mode: str, principal: str, policies: list[str], actions: list[str],
               resources: list[str], context: list[dict[str, Any]]) -> tuple[list[Any], str]:
     params: dict[str, Any] = {"ActionNames": actions, "ResourceArns": resources or ["*"]}
@@ -116,6 +146,8 @@ def simulator(view: View) -> Response:
         else:
             results, error = _simulate(view, mode, principal, policies, chosen, resources,
                                        _context_entries(context_rows))
+            if mode == "custom":
+                _excerpts(results, policies)
     service_actions = action_catalog.actions(service)
     return view.render(
         "simulator.html", status=400 if error else 200, mode=mode, principal=principal,

@@ -59,8 +59,11 @@ def test_simulate_custom_policies_with_context(console_server: IamdServer,
     page.get_by_role("button", name="Run simulation").click()
     results = page.get_by_role("table", name="Simulation results")
     assert "allowed" in results.get_by_role("row").filter(has_text="s3:GetObject").inner_text()
-    assert "explicitDeny" in results.get_by_role("row").filter(
-        has_text="s3:DeleteObject").inner_text()
+    denied = results.get_by_role("row").filter(has_text="s3:DeleteObject").inner_text()
+    assert "explicitDeny" in denied
+    # The statement that decided it, as written in the pasted policy.
+    assert '"Effect": "Deny"' in denied and "PolicyInputList.1" in denied
+    shoot(page, "simulator-custom-results")
 
 
 def test_a_user_who_may_not_simulate_sees_the_denial_in_place(console_server: IamdServer,
