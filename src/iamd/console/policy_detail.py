@@ -71,6 +71,7 @@ def policy_page(view: View, *, tab: str | None = None, edit_text: str | None = N
     return view.render(
         "policy.html", status=status, policy=policy, arn=arn, document=document, tab=tab,
         tabs=TABS, versions=versions, entities=entities, edit_text=edit_text, error=error,
+        delete_error=error if edit_text is None else "",
         limit_reached=limit_reached, customer=not arn.startswith("arn:aws:iam::aws:"),
         self_href=href(arn))
 
@@ -96,6 +97,10 @@ def _edit(view: View, arn: str) -> Response:
 
 
 def _delete(view: View, arn: str) -> Response:
+    name = arn.rsplit("/", 1)[-1]
+    if view.field("confirm") != name:
+        return policy_page(view, status=400, error=(
+            "To confirm deletion, enter the policy name in the text input field."))
     for member, entities in _entities(view, arn).items():
         operation, key = DETACH[member]
         for entity in entities:

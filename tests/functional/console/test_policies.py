@@ -128,6 +128,9 @@ def test_entities_attached_and_delete_policy(console_server: IamdServer,
     page.wait_for_url("**tab=entities**")
     assert iam.list_attached_group_policies(GroupName="holders")["AttachedPolicies"] == []
     page.get_by_role("button", name="Delete", exact=True).click()
+    assert "To confirm deletion" in page.get_by_role("alert").inner_text()
+    page.get_by_label("To confirm deletion, enter the policy name").fill("attached-one")
+    page.get_by_role("button", name="Delete", exact=True).click()
     page.wait_for_url("**/console/policies?notice=deleted")
     assert arn not in [p["Arn"] for p in iam.list_policies(Scope="Local")["Policies"]]
     assert iam.list_attached_user_policies(UserName="holder")["AttachedPolicies"] == []
