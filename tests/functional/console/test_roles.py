@@ -176,3 +176,22 @@ def test_a_user_who_cannot_list_roles_sees_access_denied(console_server: IamdSer
     assert "is not authorized to perform: iam:ListRoles" in page.get_by_role("alert").inner_text()
     shoot(page, "roles-denied")
     page.context.close()
+
+
+def test_roles_list_pages_and_searches(console_server: IamdServer, admin_page: Any) -> None:
+    iam = console_server.client("iam")
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+        "Action": "sts:AssumeRole"}]})
+    for number in range(55):
+        iam.create_role(RoleName=f"paged-{number:02d}", AssumeRolePolicyDocument=trust)
+    page = admin_page
+    page.goto(f"{console_server.endpoint}/console/roles?search=paged-")
+    first = page.get_by_role("table").inner_text()
+    assert "paged-00" in first and "paged-49" in first and "paged-50" not in first
+    assert "AWS service: lambda" in first
+    page.get_by_role("link", name="Next page").click()
+    second = page.get_by_role("table").inner_text()
+    assert "paged-50" in second and "paged-54" in second and "paged-49" not in second
+    assert page.get_by_role("link", name="Next page").count() == 0
+    assert page.get_by_label("Search roles").input_value() == "paged-"
