@@ -17,13 +17,19 @@ from starlette.staticfiles import StaticFiles
 
 from iamd.api.app import create_app
 from iamd.console import (
+    account_settings,
+    credential_report,
     credentials_csv,
     dashboard,
     federation,
     groups,
+    identity_providers,
+    policies,
+    roles,
     saml_signin,
     security_credentials,
     signin,
+    simulator,
     switch_role,
     user_actions,
     user_detail,
@@ -36,7 +42,9 @@ from iamd.service.runtime import Runtime
 # Each module of pages contributes its routes.
 # /console/users/new and /console/users/delete come before /console/users/{name}.
 PAGES = (signin, dashboard, switch_role, federation, saml_signin, security_credentials,
-         users_list, user_wizard, user_actions, user_security, user_detail, credentials_csv, groups)
+         users_list, user_wizard, user_actions, user_security, user_detail, credentials_csv,
+         groups, roles, policies, identity_providers, account_settings, credential_report,
+         simulator)
 
 
 def _is_browser_visit(request: Request) -> bool:

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from iamd.console.listing import every, every_or_error, inline_policies, managed_policies
-from iamd.console.validation import check_input
+from iamd.console.model_check import checked_input
 from iamd.console.web import View, page
 from iamd.model.errors import AwsError, EntityAlreadyExists
 from iamd.service.runtime import Runtime
@@ -42,7 +42,7 @@ def create_group(view: View) -> Response:
     if view.method == "POST":
         name = view.field("GroupName").strip()
         try:
-            check_input("iam", "CreateGroup", {"GroupName": name})
+            checked_input("iam", "CreateGroup", {"GroupName": name})
             if view.try_call("GetGroup", {"GroupName": name, "MaxItems": 1})[1] is None:
                 raise EntityAlreadyExists(f"Group with name {name} already exists.")
             for arn in view.fields("PolicyArn"):

@@ -14,9 +14,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from iamd.console.listing import every, every_or_error, managed_policies
+from iamd.console.model_check import checked_input
 from iamd.console.user_detail import render_user
 from iamd.console.user_removal import delete_user_completely
-from iamd.console.validation import check_input
 from iamd.console.web import View, page
 from iamd.model.errors import AwsError
 from iamd.service.runtime import Runtime
@@ -62,7 +62,7 @@ def _tags(view: View, name: str) -> None:
     wanted = [{"Key": k.strip(), "Value": v} for k, v in zip(keys, values, strict=False)
               if k.strip()]
     if wanted:  # refuse bad tags before removing any
-        check_input("iam", "TagUser", {"UserName": name, "Tags": wanted})
+        checked_input("iam", "TagUser", {"UserName": name, "Tags": wanted})
     current = every(view, "ListUserTags", "Tags", UserName=name)
     gone = [t["Key"] for t in current if t["Key"] not in {w["Key"] for w in wanted}]
     if gone:

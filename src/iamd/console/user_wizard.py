@@ -21,9 +21,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from iamd.console.listing import every, every_or_error, managed_policies
+from iamd.console.model_check import checked_input
 from iamd.console.new_passwords import account_password_policy, new_password
 from iamd.console.user_removal import delete_user_completely
-from iamd.console.validation import check_input
 from iamd.console.web import View, page
 from iamd.model.errors import (
     AwsError,
@@ -120,13 +120,13 @@ def read_plan(view: View) -> Plan:
 
 def _check(view: View, plan: Plan) -> None:
     for name in plan.names:
-        check_input("iam", "CreateUser", {"UserName": name, "Tags": plan.tags,
+        checked_input("iam", "CreateUser", {"UserName": name, "Tags": plan.tags,
                                           **({"PermissionsBoundary": plan.boundary}
                                              if plan.boundary else {})})
         if _exists(view, "GetUser", {"UserName": name}):
             raise EntityAlreadyExists(f"User with name {name} already exists.")
     if plan.new_group:
-        check_input("iam", "CreateGroup", {"GroupName": plan.new_group})
+        checked_input("iam", "CreateGroup", {"GroupName": plan.new_group})
         if _exists(view, "GetGroup", {"GroupName": plan.new_group, "MaxItems": "1"}):
             raise EntityAlreadyExists(f"Group with name {plan.new_group} already exists.")
     for group in plan.groups:

@@ -30,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from iamd.api.bodies import read_body
-from iamd.console.validation import check_input
+from iamd.console.model_check import checked_input
 from iamd.model.errors import AccessDenied, AwsError
 from iamd.service.console_sessions import (
     PENDING_MFA,
@@ -83,6 +83,11 @@ NOTICES = {
     "key-deleted": "The access key was deleted.",
     "users-added": "Users were added to the group.",
     "users-removed": "Users were removed from the group.",
+    "role-created": "Role created.",
+    "trust-updated": "Trust policy updated.",
+    "policy-created": "Policy created.",
+    "policy-updated": "Policy updated: a new default version was saved.",
+    "provider-added": "Identity provider added.",
 }
 
 templates = Environment(loader=PackageLoader("iamd.console", "templates"),
@@ -171,8 +176,9 @@ class View:
         """Run one IAM or STS operation as the signed-in principal."""
         who = caller or self.caller
         assert who is not None, "call() needs a signed-in session"
-        check_input(service, operation, params or {})  # what the API's decoder refuses
-        result = execute(self.runtime, who, self.info(), service, operation, dict(params or {}))
+        # Validated as the API validates (lengths, ranges, patterns), same messages.
+        arguments = checked_input(service, operation, params or {})
+        result = execute(self.runtime, who, self.info(), service, operation, arguments)
         return dict(result or {})
 
     def try_call(self, operation: str, params: Mapping[str, Any] | None = None, *,
