@@ -46,7 +46,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -379,3 +378,12 @@ def test_guide(path: Path, tmp_path: Path, request: pytest.FixtureRequest,
         if skipped:
             # The rest ran; say what did not.
             print("not run here:\n  " + "\n  ".join(skipped))
+
+
+def test_readme_links_every_guide() -> None:
+    readme = (ROOT / "README.md").read_text()
+    linked = set(re.findall(r"\]\((docs/[^)#]+)\)", readme))
+    for target in linked:
+        assert (ROOT / target).exists(), f"README links {target}, which does not exist"
+    for path in guide_paths():
+        assert str(path.relative_to(ROOT)) in linked, f"README does not link {path.name}"
