@@ -365,7 +365,8 @@ def test_guide(path: Path, tmp_path: Path, request: pytest.FixtureRequest,
                 if fails:
                     assert status != 0, f"{block.where(path)} should have failed:\n{out}"
                 else:
-                    assert status == 0, f"{block.where(path)} failed ({status}):\n{out}"
+                    assert status == 0, (f"{block.where(path)} failed ({status}):\n{out}"
+                                         f"{(work / '.guide-test' / 'shell.err').read_text()}")
                     if shell.process.poll() is not None:
                         raise AssertionError(f"{block.where(path)} ended the shell:\n{out}")
                 if block.expected is not None:
