@@ -75,7 +75,7 @@ def _act(view: View, action: str) -> Response:
         serial, seed = view.field("serial_number"), view.field("seed")
         _, error = view.try_call("EnableMFADevice", {
             "SerialNumber": serial, "AuthenticationCode1": view.field("code1"),
-            "AuthenticationCode2": view.field("code2")})
+            "AuthenticationCode2": view.field("code2")}, model_checked=False)
         if error is not None:
             return _assigning(view, serial, seed, error=error.message, status=error.status)
         return view.redirect("/console/security-credentials?notice=mfa-assigned")
@@ -84,7 +84,7 @@ def _act(view: View, action: str) -> Response:
         return view.redirect("/console/security-credentials")
     if action == "remove-mfa":
         serial = view.field("serial_number")
-        view.call("DeactivateMFADevice", {"SerialNumber": serial})
+        view.call("DeactivateMFADevice", {"SerialNumber": serial}, model_checked=False)
         view.call("DeleteVirtualMFADevice", {"SerialNumber": serial})
         return view.redirect("/console/security-credentials?notice=mfa-removed")
     if action == "create-key":

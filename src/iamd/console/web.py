@@ -172,20 +172,27 @@ class View:
                            user_agent=self.request.headers.get("user-agent", ""), console=True)
 
     def call(self, operation: str, params: Mapping[str, Any] | None = None, *,
-             service: str = "iam", caller: Caller | None = None) -> dict[str, Any]:
-        """Run one IAM or STS operation as the signed-in principal."""
+             service: str = "iam", caller: Caller | None = None,
+             model_checked: bool = True) -> dict[str, Any]:
+        """Run one IAM or STS operation as the signed-in principal.
+
+        `model_checked=False` is for the root user's own MFA calls, which omit
+        the UserName the API's model requires (AWS's console does the same)."""
         who = caller or self.caller
         assert who is not None, "call() needs a signed-in session"
         # Validated as the API validates (lengths, ranges, patterns), same messages.
-        arguments = checked_input(service, operation, params or {})
+        arguments = (checked_input(service, operation, params or {}) if model_checked
+                     else dict(params or {}))
         result = execute(self.runtime, who, self.info(), service, operation, arguments)
         return dict(result or {})
 
     def try_call(self, operation: str, params: Mapping[str, Any] | None = None, *,
-                 service: str = "iam") -> tuple[dict[str, Any] | None, AwsError | None]:
+                 service: str = "iam", model_checked: bool = True,
+                 ) -> tuple[dict[str, Any] | None, AwsError | None]:
         """Like call(), but an AWS error is returned for the page to show in place."""
         try:
-            return self.call(operation, params, service=service), None
+            return self.call(operation, params, service=service,
+                             model_checked=model_checked), None
         except AwsError as error:
             return None, error
 

@@ -86,13 +86,6 @@ for (const input of document.querySelectorAll("[data-filter]")) {
   input.addEventListener("input", () => {
     const needle = input.value.trim().toLowerCase();
     for (const row of scope.querySelectorAll("[data-name]")) {
-// An input with [data-filter="table-id"] hides that table's rows whose data-name lacks its text.
-for (const input of document.querySelectorAll("[data-filter]")) {
-  const table = document.getElementById(input.dataset.filter);
-  if (!table) continue;
-  input.addEventListener("input", () => {
-    const needle = input.value.trim().toLowerCase();
-    for (const row of table.querySelectorAll("tbody tr[data-name]")) {
       row.hidden = needle !== "" && !row.dataset.name.includes(needle);
     }
   });
@@ -107,6 +100,20 @@ for (const form of document.querySelectorAll("form[data-wizard]")) {
     final.parentElement.prepend(...nav.children);
     nav.remove();
   }
+}
+
+// An input with [data-filter="table-id"] hides that table's rows whose data-name lacks its text.
+for (const input of document.querySelectorAll("[data-filter]")) {
+  const table = document.getElementById(input.dataset.filter);
+  if (!table) continue;
+  input.addEventListener("input", () => {
+    const needle = input.value.trim().toLowerCase();
+    for (const row of table.querySelectorAll("tbody tr[data-name]")) {
+      row.hidden = needle !== "" && !row.dataset.name.includes(needle);
+    }
+  });
+}
+
 // A checkbox with [data-check-all="container-id"] checks or clears every checkbox inside it.
 for (const all of document.querySelectorAll("[data-check-all]")) {
   const box = document.getElementById(all.dataset.checkAll);
