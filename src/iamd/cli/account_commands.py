@@ -92,9 +92,9 @@ def run_set_root_password(args: argparse.Namespace) -> int:
     runtime = _runtime(args)
     try:
         account_id = args.account_id or runtime.default_account_id
-        if args.root_email:
-            set_root_email(runtime, account_id, args.root_email)
         try:
+            if args.root_email:
+                set_root_email(runtime, account_id, args.root_email)
             set_root_password(runtime, account_id, _read_new_password())
         except ValueError as error:
             raise SystemExit(f"iamd: {error}") from None

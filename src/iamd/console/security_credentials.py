@@ -107,7 +107,10 @@ def _act(view: View, action: str) -> Response:
 def _assigning(view: View, serial: str, seed: str, error: str = "",
                status: int = 200) -> Response:
     assert view.caller is not None
-    base64.b32decode(seed)  # only ever a seed the device creation handed out
+    try:
+        base64.b32decode(seed)  # only ever a seed the device creation handed out
+    except ValueError:
+        return _page(view, status=400, error="The MFA device's secret key is not valid.")
     return view.render("root_mfa_assign.html", status=status, serial_number=serial, seed=seed,
                        qr=qr_svg(seed, ROOT_DEVICE_NAME, view.caller.account_id), error=error,
                        action="/console/security-credentials")

@@ -270,29 +270,29 @@ def _too_large() -> Response:
     return with_headers(HTMLResponse("<h1>Request too large</h1>", status_code=413))
 
 
-def public(runtime: Runtime, function: PageFunction) -> Callable[[Request], Any]:
-    """A page for browsers without a session (sign-in, federation)."""
+def _endpoint(runtime: Runtime,
+              run: Callable[[View], Response]) -> Callable[[Request], Any]:
+    """An async endpoint that reads the form, builds the View and runs `run`
+    in the thread pool (the store is synchronous)."""
     async def endpoint(request: Request) -> Response:
         form = await _read_form(request)
         if form is None:
             return _too_large()
         view = View(runtime, request, form[0], form[1], now_utc(),
                     cookie=request.cookies.get(SESSION_COOKIE))
-        return await run_in_threadpool(_guarded, function, view)
+        return await run_in_threadpool(run, view)
     return endpoint
+
+
+def public(runtime: Runtime, function: PageFunction) -> Callable[[Request], Any]:
+    """A page for browsers without a session (sign-in, federation)."""
+    return _endpoint(runtime, lambda view: _guarded(function, view))
 
 
 def page(runtime: Runtime, function: PageFunction, *,
          allow_pending_reset: bool = False) -> Callable[[Request], Any]:
     """A page for a signed-in principal; see the module docstring."""
-    async def endpoint(request: Request) -> Response:
-        form = await _read_form(request)
-        if form is None:
-            return _too_large()
-        view = View(runtime, request, form[0], form[1], now_utc(),
-                    cookie=request.cookies.get(SESSION_COOKIE))
-        return await run_in_threadpool(_signed_in, function, view, allow_pending_reset)
-    return endpoint
+    return _endpoint(runtime, lambda view: _signed_in(function, view, allow_pending_reset))
 
 
 def _back_to_signin(view: View) -> Response:

@@ -78,19 +78,6 @@ for (const toggle of document.querySelectorAll("[data-shows]")) {
   update();
 }
 
-// Users and groups: a [data-filter] input hides the rows of its [data-filter-scope]
-// whose data-name does not contain what was typed.
-for (const input of document.querySelectorAll("[data-filter]")) {
-  const scope = input.closest("[data-filter-scope]");
-  if (!scope) continue;
-  input.addEventListener("input", () => {
-    const needle = input.value.trim().toLowerCase();
-    for (const row of scope.querySelectorAll("[data-name]")) {
-      row.hidden = needle !== "" && !row.dataset.name.includes(needle);
-    }
-  });
-}
-
 // The add-user wizard: "Previous" sits in the same row as "Cancel" and "Create user".
 for (const form of document.querySelectorAll("form[data-wizard]")) {
   const final = form.querySelector("[data-final]");
@@ -102,13 +89,16 @@ for (const form of document.querySelectorAll("form[data-wizard]")) {
   }
 }
 
-// An input with [data-filter="table-id"] hides that table's rows whose data-name lacks its text.
+// A [data-filter] input hides rows whose data-name lacks what was typed: the
+// rows of the table whose id it names, or else those of its [data-filter-scope].
 for (const input of document.querySelectorAll("[data-filter]")) {
-  const table = document.getElementById(input.dataset.filter);
-  if (!table) continue;
+  const table = input.dataset.filter ? document.getElementById(input.dataset.filter) : null;
+  const scope = table || input.closest("[data-filter-scope]");
+  if (!scope) continue;
+  const rows = () => scope.querySelectorAll(table ? "tbody tr[data-name]" : "[data-name]");
   input.addEventListener("input", () => {
     const needle = input.value.trim().toLowerCase();
-    for (const row of table.querySelectorAll("tbody tr[data-name]")) {
+    for (const row of rows()) {
       row.hidden = needle !== "" && !row.dataset.name.includes(needle);
     }
   });
