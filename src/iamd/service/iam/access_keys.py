@@ -71,7 +71,9 @@ def create_access_key(ctx: OperationContext, params: Params) -> dict[str, Any]:
 def list_access_keys(ctx: OperationContext, params: Params) -> dict[str, Any]:
     user_id, user_name = _owner(ctx, params)
     keys = sorted(_keys_of(ctx, user_id), key=lambda k: k.created)
-    return {"AccessKeyMetadata": [{"UserName": user_name, "AccessKeyId": k.id, "Status": k.status,
+    # AWS leaves UserName out of a root key's metadata (the SDKs document it so).
+    owner = {"UserName": user_name} if user_id is not None else {}
+    return {"AccessKeyMetadata": [{**owner, "AccessKeyId": k.id, "Status": k.status,
                                    "CreateDate": k.created} for k in keys],
             "IsTruncated": False}
 
