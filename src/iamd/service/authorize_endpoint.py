@@ -32,7 +32,7 @@ from iamd.policy import (
     Request,
     explain,
 )
-from iamd.service.authorization import authorize_extra
+from iamd.service.authorization import require
 from iamd.service.authorize_request import RESOURCE_ACCOUNT, AuthorizeInput
 from iamd.service.context import (
     ASSUMED_ROLE,
@@ -50,6 +50,7 @@ from iamd.service.global_context import (
     global_context,
 )
 from iamd.service.permissions import policies_for
+from iamd.service.registry import Permission
 from iamd.service.runtime import Runtime
 from iamd.service.sts.authorization_messages import encode_authorization_message
 from iamd.store.interface import Transaction
@@ -178,7 +179,7 @@ def _answer(runtime: Runtime, tx: Transaction, service_caller: Caller, info: Req
     client, client_region = outcome.caller, outcome.region or None
     ctx = OperationContext(caller=service_caller, info=info, tx=tx, runtime=runtime,
                            operation="AuthorizeRequest", service="iamd")
-    authorize_extra(ctx, PERMISSION, PERMISSION_RESOURCE)
+    require(ctx, Permission(PERMISSION, PERMISSION_RESOURCE))
     if isinstance(client, AwsError):
         return {"decision": "ImplicitDeny",
                 "error": {"code": client.code, "message": client.message}}
