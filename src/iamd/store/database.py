@@ -162,7 +162,7 @@ def open_database(url: str, *, pool_size: int | None = None) -> Database:
     except BaseException:
         engine.dispose()
         raise
-    readers = (_sqlite_engine(parsed, pool_size) if database.backend == "sqlite"
+    readers = (_sqlite_engine(parsed, pool_size, readers=True) if database.backend == "sqlite"
                else _postgresql_engine(parsed, pool_size, readers=True))
     return replace(database, revision=revision, readers=readers)
 
@@ -202,7 +202,7 @@ def _migrate(database: Database) -> str:
     return head
 
 
-def _sqlite_engine(url: URL, pool_size: int | None) -> Engine:
+def _sqlite_engine(url: URL, pool_size: int | None, *, readers: bool = False) -> Engine:
     path = url.database
     if not path or path == ":memory:" or path.startswith("file:"):
         raise UnsupportedDatabase(
@@ -221,8 +221,19 @@ def _sqlite_engine(url: URL, pool_size: int | None) -> Engine:
         pool_timeout=30,
     )
     event.listen(engine, "connect", _sqlite_on_connect)
+    if readers:
+        event.listen(engine, "connect", _sqlite_reader_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
     return engine
+
+
+def _sqlite_reader_on_connect(dbapi_connection: sqlite3.Connection,
+                              record: ConnectionPoolEntry) -> None:
+    # A reader's connection is read-only for good (its transactions begin
+    # nothing and read in autocommit; a BEGIN SQLAlchemy may still issue
+    # finds the pragma already set).
+    dbapi_connection.execute("PRAGMA query_only = 1")
+    record.info[_QUERY_ONLY] = True
 
 
 def _sqlite_on_connect(dbapi_connection: sqlite3.Connection, record: ConnectionPoolEntry) -> None:

@@ -291,14 +291,19 @@ class TransactionCore:
                 connection = database.checkout(read_only=self.read_only)
             except DBAPIError as exc:
                 raise database.translate(exc) from exc
-            try:
-                self._transaction = connection.begin()
-            except DBAPIError as exc:
-                connection.close()
-                raise database.translate(exc) from exc
-            except BaseException:
-                connection.close()
-                raise
+            # A read-only transaction begins nothing: its connection reads in
+            # autocommit, each statement its own snapshot, as every statement
+            # at PostgreSQL's READ COMMITTED takes anyway (what iamd caches
+            # under a generation only needs to be read after it).
+            if not self.read_only:
+                try:
+                    self._transaction = connection.begin()
+                except DBAPIError as exc:
+                    connection.close()
+                    raise database.translate(exc) from exc
+                except BaseException:
+                    connection.close()
+                    raise
         except BaseException:
             self._release_writer()
             raise
@@ -319,6 +324,8 @@ class TransactionCore:
         self._connection = self._transaction = None
         self._memo = None
         if connection is None or transaction is None:
+            if connection is not None:
+                connection.close()  # a read-only one's: nothing to commit
             self._release_writer()
             if commit and self.failure is not None:
                 raise TransactionAborted(
