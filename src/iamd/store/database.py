@@ -94,6 +94,16 @@ class Database:
         the caller closes it (back to the pool)."""
         return self._engines[read_only].connect()
 
+    def checkout_raw(self) -> Any:
+        """A pooled DBAPI connection for one read-only transaction (its reads
+        run on the driver); the caller closes it (back to the pool)."""
+        return self._engines[True].raw_connection()
+
+    def wrap(self, raw: Any) -> Connection:
+        """SQLAlchemy's Connection over a connection `checkout_raw` gave, for
+        the statements that need it; closing it closes `raw`."""
+        return Connection(self._engines[True], connection=raw)
+
     @cached_property
     def _engines(self) -> dict[bool, Engine]:
         # The engine with each kind's execution options set once (they share

@@ -263,6 +263,10 @@ class TransactionCore:
         self.database = database
         self.read_only = read_only
         self._connection: Connection | None = None
+        # A read-only transaction's pooled DBAPI connection: its reads run on
+        # the driver, and SQLAlchemy's Connection (costly to make and close)
+        # is only wrapped around it for a statement that needs it.
+        self._raw: Any | None = None
         self._transaction: RootTransaction | None = None
         # Keyed by the statement object (kept alive for the transaction), not its id.
         self._memo: dict[tuple[Select[Any], tuple[tuple[str, Any], ...]], list[Any]] | None = (
@@ -282,7 +286,11 @@ class TransactionCore:
         if self._connection is not None:
             return self._connection
         database = self.database
-        if not self.read_only and database.backend == "sqlite":
+        if self.read_only:
+            # SQLAlchemy's Connection over the transaction's pooled connection.
+            self._connection = database.wrap(self._reader())
+            return self._connection
+        if database.backend == "sqlite":
             if not database.acquire_writer():
                 raise Contention("another writer of this process held the database too long")
             self._writer = True
@@ -310,6 +318,15 @@ class TransactionCore:
         self._connection = connection
         return connection
 
+    def _reader(self) -> Any:
+        """A read-only transaction's pooled DBAPI connection, checked out once."""
+        if self._raw is None:
+            try:
+                self._raw = self.database.checkout_raw()
+            except DBAPIError as exc:
+                raise self.database.translate(exc) from exc
+        return self._raw
+
     def _release_writer(self) -> None:
         if self._writer:
             self._writer = False
@@ -320,12 +337,16 @@ class TransactionCore:
 
         Committing after a failed statement rolls back and raises
         TransactionAborted instead."""
-        connection, transaction = self._connection, self._transaction
-        self._connection = self._transaction = None
+        connection, transaction, raw = self._connection, self._transaction, self._raw
+        self._connection = self._transaction = self._raw = None
         self._memo = None
         if connection is None or transaction is None:
+            # A read-only transaction's: nothing to commit, the connection
+            # goes back to the pool (closing the wrapper closes it too).
             if connection is not None:
-                connection.close()  # a read-only one's: nothing to commit
+                connection.close()
+            elif raw is not None:
+                raw.close()
             self._release_writer()
             if commit and self.failure is not None:
                 raise TransactionAborted(
@@ -400,10 +421,14 @@ class TransactionCore:
         if self.failure is not None:
             raise TransactionAborted(
                 "the transaction already failed; leave the transaction block") from self.failure
-        connection = self._connection if self._connection is not None else self.begin()
         database = self.database
-        query = driver_query(statement, connection.dialect)
-        driver = connection.connection.driver_connection
+        if self.read_only:
+            query = driver_query(statement, database.engine.dialect)
+            driver = self._reader().driver_connection
+        else:
+            connection = self._connection if self._connection is not None else self.begin()
+            query = driver_query(statement, connection.dialect)
+            driver = connection.connection.driver_connection
         assert driver is not None
         cursor = driver.cursor()
         try:
