@@ -53,6 +53,7 @@ from iamd.model.entities import (
     User,
 )
 from iamd.store.activity import ActivityNote, ServiceActivity
+from iamd.store.audit_events import EventFilter, StoredEvent
 
 E = TypeVar("E", User, Group, Role)
 
@@ -334,6 +335,14 @@ class SpentTokens(Protocol):
     def spend(self, token_hash: str, expires: datetime, now: datetime) -> bool: ...
 
 
+class AuditEvents(Protocol):
+    def insert(self, events: Sequence[StoredEvent]) -> None: ...
+    def lookup(self, account_id: str, *, start: datetime, end: datetime,
+               match: EventFilter | None, limit: int, after: str | None,
+               ) -> Page[StoredEvent]: ...
+    def prune(self, before: datetime, *, batch: int = 5000) -> int: ...
+
+
 class Transaction(Protocol):
     """The repositories of one open transaction."""
 
@@ -394,6 +403,8 @@ class Transaction(Protocol):
     def signin_failures(self) -> SigninFailures: ...
     @property
     def spent_tokens(self) -> SpentTokens: ...
+    @property
+    def audit_events(self) -> AuditEvents: ...
 
 
 class Store(Protocol):

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 from iamd.store.accounts import SqlAccounts
 from iamd.store.activity import SqlServiceActivity
 from iamd.store.attachments import SqlAttachments
+from iamd.store.audit_events import SqlAuditEvents
 from iamd.store.certificates import (
     SqlServerCertificates,
     SqlServiceCredentials,
@@ -187,6 +188,10 @@ class SqlTransaction:
     @_repository
     def spent_tokens(self) -> SqlSpentTokens:
         return SqlSpentTokens(self._core)
+
+    @_repository
+    def audit_events(self) -> SqlAuditEvents:
+        return SqlAuditEvents(self._core)
 
 
 class SqlStore:
