@@ -188,11 +188,15 @@ def create_app(runtime: Runtime) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if runtime.usage is not None:
             runtime.usage.start()
+        if runtime.audit is not None:
+            runtime.audit.start()
         try:
             yield
         finally:
             if runtime.usage is not None:
                 runtime.usage.stop()
+            if runtime.audit is not None:
+                runtime.audit.stop()
 
     # The two API endpoints are served ahead of Starlette's routing (the routes
     # above stay as their description, and answer a URL the fast path leaves).

@@ -18,6 +18,7 @@ from iamd.model.entities import ResourceKind
 from iamd.model.errors import AccessDenied
 from iamd.policy import Context, Decision, Principal, Request
 from iamd.service import arns
+from iamd.service.audit.record import Verdict
 from iamd.service.context import ROOT, OperationContext
 from iamd.service.global_context import global_context
 from iamd.service.permissions import policies_for
@@ -150,6 +151,7 @@ def authorize(ctx: OperationContext, spec: OperationSpec, params: Params) -> Non
     resource = resource_arn(ctx, spec, params)
     context = request_context(ctx, spec, params, resource)
     decision = decide(ctx, action, resource, context)
+    _note(ctx, action, resource, decision)
     if not decision.allowed:
         raise AccessDenied(denial_message(ctx.caller.arn, action,
                                           described_resource(spec.service, spec.name, params,
@@ -187,12 +189,20 @@ def authorize_extra(ctx: OperationContext, action: str, resource: str,
     ctx.generation  # noqa: B018  (read first, as in authorize)
     context = Context.of({**global_context(ctx), **(extra or {})})
     decision = decide(ctx, action, resource, context)
+    _note(ctx, action, resource, decision)
     if not decision.allowed:
         # iam:PassRole names the role by its ARN; a second resource of IAM's own
         # calls (the new name of UpdateGroup, ...) is spelled as the first.
         shown = resource if action == "iam:PassRole" else described_resource(
             action.partition(":")[0], "", {}, resource)
         raise AccessDenied(denial_message(ctx.caller.arn, action, shown, decision))
+
+
+def _note(ctx: OperationContext, action: str, resource: str, decision: Decision) -> None:
+    """Keep the decision for the call's audit event (dispatch gives the list)."""
+    verdicts = ctx.extra.get("verdicts")
+    if verdicts is not None:
+        verdicts.append(Verdict(action, resource, decision))
 
 
 def denial_message(caller_arn: str, action: str, resource: str, decision: Decision) -> str:

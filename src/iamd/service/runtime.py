@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from iamd.policy import PolicySet
+    from iamd.service.audit.trail import AuditTrail
     from iamd.service.authentication import ResolvedKey
     from iamd.service.bootstrap import AdminCredentials
     from iamd.service.usage import UsageRecorder
@@ -36,6 +37,7 @@ class Runtime:
     dev_mode: bool = False
     default_account_id: str = ""
     usage: UsageRecorder | None = None
+    audit: AuditTrail | None = None  # the audit trail's writer (service/audit/trail.py)
     initial_admin: AdminCredentials | None = None  # dev mode: what a reset restores
     token_keys: dict[int, bytes] | None = None  # STS token keys, unsealed (sts/tokens.py)
     token_signing_key: int | None = None

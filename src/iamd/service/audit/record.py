@@ -1,0 +1,233 @@
+"""One audit event in CloudTrail's record format, and iamd's reasons beside it.
+
+The fields and their order follow "CloudTrail record contents" (event
+version 1.11): who (`userIdentity`, as CloudTrail spells each kind of
+principal), when, where from, what (`eventSource`, `eventName`,
+`requestParameters`, `responseElements` with secrets hidden, shapes.py),
+how it ended (`errorCode`, `errorMessage`), and the ids. Beyond CloudTrail,
+the `iamd` member says what decided: each authorization the call made, with
+its decision, the sentence AccessDenied gives, and the policy and statement
+(`iamd policy evaluate --explain`'s text).
+
+A call is captured as an `ApiCall` (cheap: references to what the request
+already holds) and turned into a `StoredEvent` by `api_call_event`, in the
+request for a write (its event commits with it) and in the background
+writer for everything else.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from iamd.model.errors import AwsError
+from iamd.policy import Decision, explain
+from iamd.service.audit.shapes import operation_shapes
+from iamd.service.context import ASSUMED_ROLE, FEDERATED_USER, IAM_USER, ROOT, Caller, RequestInfo
+from iamd.store.audit_events import AuditResource, StoredEvent
+
+EVENT_VERSION = "1.11"
+API_CALL = "AwsApiCall"
+CONSOLE_SIGN_IN = "AwsConsoleSignIn"
+
+# CloudTrail's userIdentity.type for each kind of principal.
+IDENTITY_TYPES = {ROOT: "Root", IAM_USER: "IAMUser", ASSUMED_ROLE: "AssumedRole",
+                  FEDERATED_USER: "FederatedUser"}
+# The unsigned STS calls: their caller is the identity in the assertion or token.
+_ANONYMOUS_TYPES = {"AssumeRoleWithSAML": "SAMLUser",
+                    "AssumeRoleWithWebIdentity": "WebIdentityUser"}
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """One authorization a call made: the action, on what, and the decision."""
+
+    action: str
+    resource: str
+    decision: Decision
+
+    def to_json(self, caller_arn: str) -> dict[str, Any]:
+        d = self.decision
+        sentence = (f"User: {caller_arn} is not authorized to perform: {self.action} "
+                    f"on resource: {self.resource} {d.reason}") if not d.allowed else d.reason
+        return {
+            "action": self.action, "resource": self.resource, "decision": d.decision,
+            "reason": sentence, "policyType": d.policy_type,
+            "statements": [{"policyType": s.policy_type, "policyId": s.policy_id,
+                            "policyIndex": s.policy_index, "statementIndex": s.statement_index,
+                            "sid": s.sid, "effect": s.effect} for s in d.statements],
+            "explanation": explain(d.to_json()),
+        }
+
+
+@dataclass(slots=True)
+class ApiCall:
+    """What a call's event is made of, as the request holds it."""
+
+    caller: Caller
+    info: RequestInfo
+    service: str
+    name: str
+    params: Mapping[str, Any]
+    read_only: bool
+    result: Mapping[str, Any] | None = None
+    error: AwsError | None = None
+    verdicts: list[Verdict] = field(default_factory=list)
+    stored: StoredEvent | None = None  # a write's event, stored in its transaction
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+def iso(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def user_identity(caller: Caller) -> dict[str, Any]:
+    """The caller as CloudTrail's userIdentity element describes it."""
+    identity: dict[str, Any] = {"type": IDENTITY_TYPES.get(caller.kind, "Unknown"),
+                                "principalId": caller.user_id, "arn": caller.arn,
+                                "accountId": caller.account_id}
+    if caller.access_key_id:
+        identity["accessKeyId"] = caller.access_key_id
+    if caller.kind == IAM_USER and caller.user is not None:
+        identity["userName"] = caller.user.name
+    session = caller.session
+    if session is not None:
+        context: dict[str, Any] = {}
+        if caller.kind == ASSUMED_ROLE and caller.role is not None:
+            role = caller.role
+            context["sessionIssuer"] = {"type": "Role", "principalId": role.id, "arn": role.arn,
+                                        "accountId": role.account_id, "userName": role.name}
+        elif caller.kind == FEDERATED_USER and caller.user is not None:
+            user = caller.user
+            context["sessionIssuer"] = {"type": "IAMUser", "principalId": user.id,
+                                        "arn": user.arn, "accountId": user.account_id,
+                                        "userName": user.name}
+        attributes: dict[str, str] = {}
+        if session.issued is not None:
+            attributes["creationDate"] = iso(session.issued)
+        attributes["mfaAuthenticated"] = "true" if session.mfa_authenticated else "false"
+        context["attributes"] = attributes
+        if session.source_identity:
+            context["sourceIdentity"] = session.source_identity
+        identity["sessionContext"] = context
+    return identity
+
+
+def username_of(caller: Caller) -> str | None:
+    """The user name CloudTrail's event history shows (the Username lookup)."""
+    if caller.kind == ROOT:
+        return "root"
+    if caller.kind == IAM_USER and caller.user is not None:
+        return caller.user.name
+    if caller.arn:
+        return caller.arn.rsplit("/", 1)[-1]  # the role session's or federated user's name
+    return None
+
+
+def _anonymous_identity(name: str, params: Mapping[str, Any],
+                        result: Mapping[str, Any] | None) -> tuple[dict[str, Any], str, str | None]:
+    """userIdentity, recipient account and user name of an unsigned STS call."""
+    role_arn = str(params.get("RoleArn", ""))
+    parts = role_arn.split(":")
+    account = parts[4] if len(parts) > 4 else ""
+    identity: dict[str, Any] = {"type": _ANONYMOUS_TYPES.get(name, "Unknown")}
+    subject = None
+    if result is not None:
+        subject = result.get("SubjectFromWebIdentityToken") or result.get("Subject")
+        provider = result.get("Provider") or result.get("Issuer")
+        if provider:
+            identity["identityProvider"] = provider
+    if subject:
+        identity["principalId"] = subject
+        identity["userName"] = subject
+    return identity, account, subject
+
+
+def _resources(call: ApiCall, parameters: tuple[tuple[str, str], ...],
+               account_id: str) -> tuple[AuditResource, ...]:
+    found = []
+    for parameter, kind in parameters:
+        value = call.params.get(parameter)
+        if isinstance(value, str) and value:
+            found.append(AuditResource(kind, value))
+    return tuple(found)
+
+
+def api_call_event(call: ApiCall) -> StoredEvent:
+    """The stored event of one call through dispatch."""
+    shapes = operation_shapes(call.service, call.name)
+    caller, info = call.caller, call.info
+    if caller.arn:
+        identity, account, username = user_identity(caller), caller.account_id, username_of(caller)
+    else:
+        identity, account, username = _anonymous_identity(call.name, call.params, call.result)
+    response = None
+    if call.error is None and shapes.response is not None and call.result is not None:
+        response = shapes.response(call.result)
+    resources = _resources(call, shapes.resource_parameters, account)
+    extra: dict[str, Any] = {}
+    if info.console:
+        extra["sessionCredentialFromConsole"] = "true"
+    decision = (call.verdicts[-1].decision.decision if call.verdicts
+                else ("Allow" if call.error is None else None))
+    iamd: dict[str, Any] = {"decision": decision,
+                            "authorizations": [v.to_json(caller.arn) for v in call.verdicts]}
+    return build_event(
+        at=call.at, account_id=account, identity=identity, username=username,
+        access_key_id=caller.access_key_id, source=f"{call.service}.amazonaws.com",
+        name=call.name, info=info, request=shapes.request(call.params) or None,
+        response=response, error=call.error, read_only=call.read_only, event_type=API_CALL,
+        resources=resources, extra=extra, iamd=iamd)
+
+
+def build_event(*, at: datetime, account_id: str, identity: dict[str, Any],
+                username: str | None, access_key_id: str | None, source: str, name: str,
+                info: RequestInfo, request: Any, response: Any, error: AwsError | None,
+                read_only: bool, event_type: str, resources: tuple[AuditResource, ...] = (),
+                extra: Mapping[str, Any] | None = None, additional: Any = None,
+                iamd: Mapping[str, Any] | None = None,
+                source_ip: str | None = None, user_agent: str | None = None) -> StoredEvent:
+    """The record in CloudTrail's field order, and the row that stores it."""
+    event_id = str(uuid.uuid4())
+    record: dict[str, Any] = {
+        "eventVersion": EVENT_VERSION,
+        "userIdentity": identity,
+        "eventTime": iso(at),
+        "eventSource": source,
+        "eventName": name,
+        "awsRegion": info.region,
+        "sourceIPAddress": source_ip if source_ip is not None else info.source_ip,
+        "userAgent": user_agent if user_agent is not None else info.user_agent,
+    }
+    if error is not None:
+        record["errorCode"] = error.code
+        record["errorMessage"] = error.message
+    record["requestParameters"] = request
+    record["responseElements"] = response
+    if additional is not None:
+        record["additionalEventData"] = additional
+    record["requestID"] = info.request_id
+    record["eventID"] = event_id
+    record["readOnly"] = read_only
+    if resources:
+        record["resources"] = [
+            {"accountId": account_id, "type": r.resource_type,
+             **({"ARN": r.resource_name} if r.resource_name.startswith("arn:")
+                else {"name": r.resource_name})} for r in resources]
+    record["eventType"] = event_type
+    record["managementEvent"] = True
+    record["recipientAccountId"] = account_id
+    record["eventCategory"] = "Management"
+    if extra:
+        record.update(extra)
+    if iamd is not None:
+        record["iamd"] = iamd
+    return StoredEvent(event_id=event_id, account_id=account_id, event_time=at,
+                       event_name=name, event_source=source, username=username,
+                       access_key_id=access_key_id, read_only=read_only,
+                       record=json.dumps(record, separators=(",", ":"), default=str),
+                       resources=resources)
