@@ -80,6 +80,9 @@ class ApiCall:
     stored: StoredEvent | None = None  # a write's event, stored in its transaction
     at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
+    def event(self) -> StoredEvent:
+        return api_call_event(self)
+
 
 def iso(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -187,7 +190,7 @@ def api_call_event(call: ApiCall) -> StoredEvent:
 def build_event(*, at: datetime, account_id: str, identity: dict[str, Any],
                 username: str | None, access_key_id: str | None, source: str, name: str,
                 info: RequestInfo, request: Any, response: Any, error: AwsError | None,
-                read_only: bool, event_type: str, resources: tuple[AuditResource, ...] = (),
+                read_only: bool, error_message: str | None = None, event_type: str, resources: tuple[AuditResource, ...] = (),
                 extra: Mapping[str, Any] | None = None, additional: Any = None,
                 iamd: Mapping[str, Any] | None = None,
                 source_ip: str | None = None, user_agent: str | None = None) -> StoredEvent:
@@ -206,6 +209,8 @@ def build_event(*, at: datetime, account_id: str, identity: dict[str, Any],
     if error is not None:
         record["errorCode"] = error.code
         record["errorMessage"] = error.message
+    elif error_message is not None:  # ConsoleLogin's failure has a message, no code
+        record["errorMessage"] = error_message
     record["requestParameters"] = request
     record["responseElements"] = response
     if additional is not None:

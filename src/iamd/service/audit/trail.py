@@ -21,7 +21,7 @@ import os
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from iamd.service.audit.record import ApiCall, api_call_event
 from iamd.store.audit_events import StoredEvent
@@ -36,6 +36,13 @@ PRUNE_EVERY = 3600.0  # seconds
 MAX_PENDING = 100_000
 
 
+class Deferred(Protocol):
+    """Something that happened, kept as the request held it until the writer
+    builds its event (ApiCall, AuthorizeCall, SignIn)."""
+
+    def event(self) -> StoredEvent: ...
+
+
 class AuditTrail:
     def __init__(self, store: Store, *, retention_days: int = DEFAULT_RETENTION_DAYS,
                  stream: BinaryIO | None = None, interval: float = 1.0) -> None:
@@ -43,7 +50,7 @@ class AuditTrail:
         self.retention = timedelta(days=retention_days)
         self._stream = stream
         self._interval = interval
-        self._pending: list[ApiCall | StoredEvent] = []
+        self._pending: list[Deferred | StoredEvent] = []
         self._committed: list[StoredEvent] = []  # stored with their write, not yet streamed
         self._lock = threading.Lock()
         self._flushing = threading.Lock()
@@ -65,7 +72,7 @@ class AuditTrail:
             with self._lock:
                 self._committed.append(event)
 
-    def later(self, item: ApiCall | StoredEvent) -> None:
+    def later(self, item: Deferred | StoredEvent) -> None:
         """An event of something that changed nothing: stored with the next batch."""
         with self._lock:
             self._pending.append(item)
@@ -97,7 +104,7 @@ class AuditTrail:
             events: list[StoredEvent] = []
             for item in pending:
                 try:
-                    events.append(item if isinstance(item, StoredEvent) else api_call_event(item))
+                    events.append(item if isinstance(item, StoredEvent) else item.event())
                 except Exception:  # a bug in building one event must not lose the others
                     log.exception("could not build an audit event")
             if events:
