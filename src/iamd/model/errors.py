@@ -413,6 +413,27 @@ class NotImplementedOperation(AwsError):
 
 
 
+# CloudTrail's LookupEvents (the audit trail's read API, JSON protocol).
+class InvalidLookupAttributesException(AwsError):
+    code = 'InvalidLookupAttributesException'
+
+
+class InvalidTimeRangeException(AwsError):
+    code = 'InvalidTimeRangeException'
+
+
+class InvalidMaxResultsException(AwsError):
+    code = 'InvalidMaxResultsException'
+
+
+class InvalidNextTokenException(AwsError):
+    code = 'InvalidNextTokenException'
+
+
+class InvalidEventCategoryException(AwsError):
+    code = 'InvalidEventCategoryException'
+
+
 ERRORS: dict[str, type[AwsError]] = {
     cls.code: cls for cls in AwsError.__subclasses__()
 }

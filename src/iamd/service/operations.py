@@ -11,3 +11,6 @@ from iamd.service import iam, sts
 for _package in (iam, sts):
     for _module in pkgutil.iter_modules(_package.__path__):
         importlib.import_module(f"{_package.__name__}.{_module.name}")
+
+# CloudTrail's LookupEvents, the audit trail's read API.
+from iamd.service.audit import lookup as _lookup  # noqa: E402, F401
