@@ -359,3 +359,19 @@ def test_the_story_through_the_aws_cli(iamd_server: IamdServer, iam: Any, unique
     assert broken.returncode != 0
     assert "An error occurred (MalformedPolicyDocument) when calling the CreatePolicy operation: " in broken.stderr
     assert len(iam.list_policy_versions(PolicyArn=arn)["Versions"]) == 2
+
+
+def test_a_malformed_policy_arn_is_refused_before_authorization(
+        iamd_server: IamdServer, iam: Any, unique: Any) -> None:
+    # AWS checks an ARN's shape before it looks anything up: a caller allowed
+    # nothing hears InvalidInput, not AccessDenied.
+    nobody = make_user(iamd_server, iam, unique("nobody"))
+    assert denied(nobody.iam.get_policy, PolicyArn="a-policy-name-and-no-arn") == (
+        "InvalidInput", "ARN a-policy-name-and-no-arn is not valid.", 400)
+    assert denied(nobody.iam.attach_user_policy, UserName=nobody.name,
+                  PolicyArn="arn:aws:iam::123456789012") == (
+        "InvalidInput", "ARN arn:aws:iam::123456789012 is not valid.", 400)
+    # A well-formed one is decided as always.
+    code, _, status = denied(nobody.iam.get_policy,
+                             PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    assert (code, status) == ("AccessDenied", 403)

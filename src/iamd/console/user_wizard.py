@@ -29,6 +29,7 @@ from iamd.model.errors import (
     AwsError,
     EntityAlreadyExists,
     InvalidInput,
+    NoSuchAttachablePolicy,
     NoSuchEntity,
     PasswordPolicyViolation,
 )
@@ -135,7 +136,7 @@ def _check(view: View, plan: Plan) -> None:
         try:
             view.call("GetPolicy", {"PolicyArn": arn})
         except NoSuchEntity:
-            raise NoSuchEntity(f"Policy {arn} does not exist or is not attachable.") from None
+            raise NoSuchAttachablePolicy(arn=arn) from None
     if plan.custom_password is not None and not conforms(plan.custom_password, account_password_policy(view)):
         raise PasswordPolicyViolation(POLICY_VIOLATION)
 

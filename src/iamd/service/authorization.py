@@ -11,7 +11,6 @@ request has them. A denial is AccessDenied with AWS's sentence.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from typing import Any
 
 from iamd.model.entities import ResourceKind
@@ -22,7 +21,7 @@ from iamd.service.audit.record import Verdict
 from iamd.service.context import ROOT, OperationContext
 from iamd.service.global_context import global_context
 from iamd.service.permissions import policies_for
-from iamd.service.registry import OperationSpec, Params
+from iamd.service.registry import OperationSpec, Params, Permission
 
 
 def _with_path(path: str | None, name: str) -> str:
@@ -83,11 +82,12 @@ def _tags_of(ctx: OperationContext, kind: ResourceKind, entity_id: str) -> dict[
     return {t.key: t.value for t in ctx.tx.tags.list(kind, entity_id)}
 
 
-def request_context(ctx: OperationContext, spec: OperationSpec, params: Params,
-                    resource: str) -> Context:
-    """The global keys, then the keys of this operation and its parameters."""
+def request_context(ctx: OperationContext, action: str, params: Params) -> Context:
+    """The global keys, then the keys `action` supports that the request's
+    parameters carry (`action` is "service:Operation")."""
     values = global_context(ctx)
-    supported = arns.action_condition_keys(spec.service, spec.name)
+    service, _, name = action.partition(":")
+    supported = arns.action_condition_keys(service, name)
     tags = params.get("Tags")
     if tags and "aws:TagKeys" in supported:
         values["aws:TagKeys"] = [t["Key"] for t in tags]
@@ -101,13 +101,9 @@ def request_context(ctx: OperationContext, spec: OperationSpec, params: Params,
         values["iam:PolicyARN"] = params["PolicyArn"]
     # The reference lists the resource-tag keys on the resource types rather
     # than on each action: they are the tags of the resource the call acts on.
-    target = _target_tags(ctx, spec, params)
-    if target:
-        for key, value in target.items():
-            values[f"iam:ResourceTag/{key}"] = value
-            values[f"aws:ResourceTag/{key}"] = value
-    if spec.context is not None:
-        values.update(spec.context(ctx, params))
+    for key, value in _target_tags(ctx, service, name, params).items():
+        values[f"iam:ResourceTag/{key}"] = value
+        values[f"aws:ResourceTag/{key}"] = value
     return Context.of(values)
 
 
@@ -119,8 +115,9 @@ _TAGGED_TYPES = {
 }
 
 
-def _target_tags(ctx: OperationContext, spec: OperationSpec, params: Params) -> dict[str, str]:
-    types = [name for name, _ in arns.action_resource_types(spec.service, spec.name)]
+def _target_tags(ctx: OperationContext, service: str, operation: str,
+                 params: Params) -> dict[str, str]:
+    types = [name for name, _ in arns.action_resource_types(service, operation)]
     for type_name in types[:1]:
         found = _TAGGED_TYPES.get(type_name)
         if found is None or found[0] not in params:
@@ -144,18 +141,27 @@ def decide(ctx: OperationContext, action: str, resource: str,
 
 
 def authorize(ctx: OperationContext, spec: OperationSpec, params: Params) -> None:
-    """Raise AccessDenied unless the caller may make this call."""
+    """Raise AccessDenied unless the caller may make this call: its own
+    action, then every further permission its description asks for."""
+    if "PolicyArn" in params:
+        arns.check_shape(params["PolicyArn"])  # before anything is read
     # The generation first: what the caches keep under it must be read after it.
     ctx.generation  # noqa: B018
     action = f"{spec.service}:{spec.name}"
     resource = resource_arn(ctx, spec, params)
-    context = request_context(ctx, spec, params, resource)
+    context = request_context(ctx, action, params)
+    if spec.context is not None:
+        for key, value in spec.context(ctx, params).items():
+            context.put(key, value)
     decision = decide(ctx, action, resource, context)
     _note(ctx, action, resource, decision)
     if not decision.allowed:
         raise AccessDenied(denial_message(ctx.caller.arn, action,
                                           described_resource(spec.service, spec.name, params,
                                                              resource), decision))
+    if spec.also is not None:
+        for permission in spec.also(ctx, params):
+            require(ctx, permission)
 
 
 # IAM's own calls name a user, group, role or instance profile by kind and name
@@ -182,20 +188,19 @@ def described_resource(service: str, operation: str, params: Params, resource: s
     return resource
 
 
-def authorize_extra(ctx: OperationContext, action: str, resource: str,
-                    extra: Mapping[str, str | list[str]] | None = None) -> None:
-    """A second permission an operation needs (iam:PassRole, ...): decided on
-    the global keys and the `extra` keys the operation gives."""
+def require(ctx: OperationContext, permission: Permission) -> None:
+    """Raise AccessDenied unless the caller holds `permission` (iam:PassRole
+    on a role, the authorize endpoint's own permission, ...)."""
     ctx.generation  # noqa: B018  (read first, as in authorize)
-    context = Context.of({**global_context(ctx), **(extra or {})})
-    decision = decide(ctx, action, resource, context)
-    _note(ctx, action, resource, decision)
+    context = Context.of({**global_context(ctx), **permission.context})
+    decision = decide(ctx, permission.action, permission.resource, context)
+    _note(ctx, permission.action, permission.resource, decision)
     if not decision.allowed:
         # iam:PassRole names the role by its ARN; a second resource of IAM's own
         # calls (the new name of UpdateGroup, ...) is spelled as the first.
-        shown = resource if action == "iam:PassRole" else described_resource(
-            action.partition(":")[0], "", {}, resource)
-        raise AccessDenied(denial_message(ctx.caller.arn, action, shown, decision))
+        shown = permission.resource if permission.action == "iam:PassRole" else \
+            described_resource(permission.action.partition(":")[0], "", {}, permission.resource)
+        raise AccessDenied(denial_message(ctx.caller.arn, permission.action, shown, decision))
 
 
 def _note(ctx: OperationContext, action: str, resource: str, decision: Decision) -> None:

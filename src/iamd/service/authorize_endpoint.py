@@ -33,7 +33,7 @@ from iamd.policy import (
     explain,
 )
 from iamd.service.audit.decisions import AuthorizeCall
-from iamd.service.authorization import authorize_extra
+from iamd.service.authorization import require
 from iamd.service.authorize_request import RESOURCE_ACCOUNT, AuthorizeInput
 from iamd.service.context import (
     ASSUMED_ROLE,
@@ -51,6 +51,7 @@ from iamd.service.global_context import (
     global_context,
 )
 from iamd.service.permissions import policies_for
+from iamd.service.registry import Permission
 from iamd.service.runtime import Runtime
 from iamd.service.sts.authorization_messages import encode_authorization_message
 from iamd.store.interface import Transaction
@@ -194,7 +195,7 @@ def _answer(runtime: Runtime, tx: Transaction, service_caller: Caller, info: Req
                            operation="AuthorizeRequest", service="iamd")
     if call is not None:
         ctx.extra["verdicts"] = call.verdicts  # the calling service's own permission
-    authorize_extra(ctx, PERMISSION, PERMISSION_RESOURCE)
+    require(ctx, Permission(PERMISSION, PERMISSION_RESOURCE))
     if isinstance(client, AwsError):
         return {"decision": "ImplicitDeny",
                 "error": {"code": client.code, "message": client.message}}

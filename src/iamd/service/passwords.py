@@ -177,7 +177,7 @@ def authorize_with_password_grant(ctx: OperationContext, params: Params) -> None
     spec = OPERATIONS[(ctx.service, ctx.operation)]
     action = f"{spec.service}:{spec.name}"
     resource = resource_arn(ctx, spec, params)
-    decision = decide(ctx, action, resource, request_context(ctx, spec, params, resource))
+    decision = decide(ctx, action, resource, request_context(ctx, action, params))
     if decision.allowed:
         return
     if decision.decision != EXPLICIT_DENY and ctx.caller.kind == IAM_USER:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from iamd.model.entities import AccessKey
-from iamd.model.errors import LimitExceeded, NoSuchEntity
+from iamd.model.errors import LimitExceeded, NoSuchAccessKey
 from iamd.service import ids
 from iamd.service.context import ROOT, OperationContext
 from iamd.service.iam.users import target_user
@@ -48,7 +48,7 @@ def _key_or_fail(ctx: OperationContext, params: Params) -> AccessKey:
     user_id, _ = _owner(ctx, params)
     key = ctx.tx.access_keys.get(params["AccessKeyId"])
     if key is None or key.user_id != user_id or key.account_id != ctx.account_id:
-        raise NoSuchEntity(f"The Access Key with id {params['AccessKeyId']} cannot be found.")
+        raise NoSuchAccessKey(key_id=params["AccessKeyId"])
     return key
 
 
@@ -94,7 +94,7 @@ def delete_access_key(ctx: OperationContext, params: Params) -> None:
 def get_access_key_last_used(ctx: OperationContext, params: Params) -> dict[str, Any]:
     key = ctx.tx.access_keys.get(params["AccessKeyId"])
     if key is None or key.account_id != ctx.account_id:
-        raise NoSuchEntity(f"The Access Key with id {params['AccessKeyId']} cannot be found.")
+        raise NoSuchAccessKey(key_id=params["AccessKeyId"])
     user = ctx.tx.users.get(key.user_id) if key.user_id is not None else None
     last: dict[str, Any] = {"ServiceName": key.last_used_service or "N/A",
                             "Region": key.last_used_region or "N/A"}

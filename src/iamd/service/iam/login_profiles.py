@@ -20,10 +20,13 @@ from iamd.model.errors import (
     EntityAlreadyExists,
     InvalidUserType,
     NoSuchEntity,
+    NoSuchLoginProfile,
+    NoSuchUser,
     ValidationError,
 )
 from iamd.service.context import IAM_USER, OperationContext
-from iamd.service.iam.users import get_user_or_fail, target_user
+from iamd.service.iam.users import target_user
+from iamd.service.lookup import USER, find
 from iamd.service.passwords import (
     authorize_with_password_grant,
     check_new_password,
@@ -41,7 +44,7 @@ def _shape(user: User, profile: LoginProfile) -> dict[str, Any]:
 
 
 def _no_profile(user: User) -> NoSuchEntity:
-    return NoSuchEntity(f"Login Profile for User {user.name} cannot be found.")
+    return NoSuchLoginProfile(user=user.name)
 
 
 def _profile_or_fail(ctx: OperationContext, user: User, for_update: bool = False) -> LoginProfile:
@@ -81,7 +84,7 @@ def get_login_profile(ctx: OperationContext, params: Params) -> dict[str, Any]:
 
 @operation("iam", "UpdateLoginProfile")
 def update_login_profile(ctx: OperationContext, params: Params) -> None:
-    user = get_user_or_fail(ctx, params["UserName"], for_update=True)
+    user = find(ctx, USER, params["UserName"], for_update=True)
     profile = _profile_or_fail(ctx, user, for_update=True)
     reset_required = params.get("PasswordResetRequired")
     if reset_required is None:
@@ -112,7 +115,7 @@ def change_password(ctx: OperationContext, params: Params) -> None:
         raise InvalidUserType("Only IAM users can change their own password.")
     user = ctx.tx.users.get(caller.user.id, for_update=True)
     if user is None:
-        raise NoSuchEntity(f"The user with name {caller.user.name} cannot be found.")
+        raise NoSuchUser(name=caller.user.name)
     profile = _profile_or_fail(ctx, user, for_update=True)
     if not verify_password(profile.password_hash, params["OldPassword"]):
         raise AccessDenied("The old password was incorrect.")

@@ -26,6 +26,7 @@ from iamd.model.errors import (
     InvalidInput,
     LimitExceeded,
     NoSuchEntity,
+    NoSuchPolicy,
 )
 from iamd.policy import PolicyKind, parse_policy
 from iamd.service import arns, ids
@@ -52,13 +53,6 @@ MAX_POLICIES_PER_ACCOUNT = 1500
 # --- shared with policy_versions, attachments --------------------------------
 
 
-def check_arn(arn: str) -> None:
-    """AWS refuses what is not shaped like an ARN before looking anything up."""
-    parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[0] != "arn" or not parts[1] or not parts[2] or not parts[5]:
-        raise InvalidInput(f"ARN {arn} is not valid.")
-
-
 def arn_account(arn: str) -> str:
     return arn.split(":", 5)[4]
 
@@ -82,11 +76,11 @@ def visible_policy(ctx: OperationContext, arn: str, *,
 
 
 def policy_not_found(arn: str) -> NoSuchEntity:
-    return NoSuchEntity(f"Policy {arn} was not found.")
+    return NoSuchPolicy(arn=arn)
 
 
 def policy_or_fail(ctx: OperationContext, arn: str, *, for_update: bool = False) -> ManagedPolicy:
-    check_arn(arn)
+    arns.check_shape(arn)
     policy = visible_policy(ctx, arn, for_update=for_update)
     if policy is None:
         raise policy_not_found(arn)
@@ -95,7 +89,7 @@ def policy_or_fail(ctx: OperationContext, arn: str, *, for_update: bool = False)
 
 def refuse_outside_account(ctx: OperationContext, arn: str, message: str) -> None:
     """AWS managed policies and other accounts' policies are not the caller's to change."""
-    check_arn(arn)
+    arns.check_shape(arn)
     if arn_account(arn) != ctx.account_id:
         raise AccessDenied(message)
 

@@ -25,6 +25,7 @@ from iamd.model.errors import (
     InvalidAuthenticationCode,
     LimitExceeded,
     NoSuchEntity,
+    NoSuchMFADevice,
     ValidationError,
 )
 from iamd.service import arns, mfa
@@ -59,7 +60,7 @@ NOT_THE_USERS = "MFA Device invalid for user."
 
 
 def no_such_device(serial_number: str) -> NoSuchEntity:
-    return NoSuchEntity(f"MFA Device with serial number {serial_number} does not exist.")
+    return NoSuchMFADevice(serial=serial_number)
 
 
 def device_arn(account_id: str, path: str, name: str) -> str:

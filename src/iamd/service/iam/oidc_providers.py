@@ -25,6 +25,7 @@ from iamd.model.errors import (
     InvalidInput,
     LimitExceeded,
     NoSuchEntity,
+    NoSuchOpenIDConnectProvider,
     ValidationError,
 )
 from iamd.service import arns
@@ -78,7 +79,7 @@ def _thumbprints(values: list[str]) -> tuple[str, ...]:
 
 
 def no_such_provider(arn: str) -> NoSuchEntity:
-    return NoSuchEntity(f"OpenIDConnect Provider not found for arn {arn}")
+    return NoSuchOpenIDConnectProvider(arn=arn)
 
 
 def provider_or_fail(ctx: OperationContext, arn: str, for_update: bool = False) -> OidcProvider:

@@ -13,11 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 from iamd.model.entities import ManagedPolicy, PolicyVersion
-from iamd.model.errors import DeleteConflict, LimitExceeded, NoSuchEntity
+from iamd.model.errors import DeleteConflict, LimitExceeded, NoSuchEntity, NoSuchPolicyVersion
 from iamd.policy import PolicyKind, parse_policy
+from iamd.service import arns
 from iamd.service.context import OperationContext
 from iamd.service.iam.managed_policies import (
-    check_arn,
     listing,
     paginate,
     policy_or_fail,
@@ -30,13 +30,13 @@ MAX_VERSIONS = 5
 
 
 def _version_not_found(arn: str, version_id: str) -> NoSuchEntity:
-    return NoSuchEntity(f"Policy {arn} version {version_id} does not exist or is not attachable.")
+    return NoSuchPolicyVersion(arn=arn, version=version_id)
 
 
 def _policy_for_version(ctx: OperationContext, arn: str, version_id: str, *,
                         for_update: bool = False) -> ManagedPolicy:
     # The calls that name a version answer a missing policy as a missing version.
-    check_arn(arn)
+    arns.check_shape(arn)
     policy = visible_policy(ctx, arn, for_update=for_update)
     if policy is None:
         raise _version_not_found(arn, version_id)

@@ -15,7 +15,7 @@ from typing import Any
 from iamd.model.entities import ResourceKind
 from iamd.service.context import OperationContext
 from iamd.service.iam.common import add_tags, remove_tags, tags_from, tags_result
-from iamd.service.iam.roles import get_role_or_fail
+from iamd.service.lookup import ROLE, find
 from iamd.service.registry import Params, operation
 
 
@@ -25,17 +25,17 @@ def tag_role(ctx: OperationContext, params: Params) -> None:
     # role is looked up, as for users; the limit needs the role's current tags.
     tags_from(params)
     # Locked so that two concurrent TagRole calls cannot pass 50 together.
-    role = get_role_or_fail(ctx, params["RoleName"], for_update=True)
+    role = find(ctx, ROLE, params["RoleName"], for_update=True)
     add_tags(ctx.tx, ResourceKind.ROLE, role.id, params)
 
 
 @operation("iam", "UntagRole")
 def untag_role(ctx: OperationContext, params: Params) -> None:
-    role = get_role_or_fail(ctx, params["RoleName"], for_update=True)
+    role = find(ctx, ROLE, params["RoleName"], for_update=True)
     remove_tags(ctx.tx, ResourceKind.ROLE, role.id, params)
 
 
 @operation("iam", "ListRoleTags", read_only=True)
 def list_role_tags(ctx: OperationContext, params: Params) -> dict[str, Any]:
-    role = get_role_or_fail(ctx, params["RoleName"])
+    role = find(ctx, ROLE, params["RoleName"])
     return tags_result(ctx.tx, ResourceKind.ROLE, role.id, params)

@@ -24,7 +24,6 @@ from iamd.model.errors import (
     EntityAlreadyExists,
     InvalidInput,
     LimitExceeded,
-    NoSuchEntity,
 )
 from iamd.policy import PolicyKind, parse_policy
 from iamd.service import arns, ids
@@ -39,6 +38,7 @@ from iamd.service.iam.common import (
     tags_from,
 )
 from iamd.service.iam.users import check_boundary
+from iamd.service.lookup import ROLE, find
 from iamd.service.registry import Params, operation
 from iamd.store.errors import Conflict
 
@@ -82,15 +82,8 @@ def listed_role_shape(role: Role) -> dict[str, Any]:
     return role_shape(role, listing=True)
 
 
-def no_such_role(name: str) -> NoSuchEntity:
-    return NoSuchEntity(f"The role with name {name} cannot be found.")
 
 
-def get_role_or_fail(ctx: OperationContext, name: str, for_update: bool = False) -> Role:
-    role = ctx.tx.roles.get_by_name(ctx.account_id, name, for_update=for_update)
-    if role is None:
-        raise no_such_role(name)
-    return role
 
 
 def full_role(ctx: OperationContext, role: Role) -> dict[str, Any]:
@@ -135,7 +128,7 @@ def create_role(ctx: OperationContext, params: Params) -> dict[str, Any]:
 
 @operation("iam", "GetRole", read_only=True, context=boundary_context)
 def get_role(ctx: OperationContext, params: Params) -> dict[str, Any]:
-    return full_role(ctx, get_role_or_fail(ctx, params["RoleName"]))
+    return full_role(ctx, find(ctx, ROLE, params["RoleName"]))
 
 
 @operation("iam", "ListRoles", read_only=True, resource=listed_under("role"))
@@ -149,7 +142,7 @@ def list_roles(ctx: OperationContext, params: Params) -> dict[str, Any]:
 
 @operation("iam", "UpdateRole", context=boundary_context)
 def update_role(ctx: OperationContext, params: Params) -> dict[str, Any]:
-    role = get_role_or_fail(ctx, params["RoleName"], for_update=True)
+    role = find(ctx, ROLE, params["RoleName"], for_update=True)
     if "Description" in params:
         # An empty description clears it (Terraform sends "" to remove one).
         role = replace(role, description=params["Description"] or None)
@@ -161,7 +154,7 @@ def update_role(ctx: OperationContext, params: Params) -> dict[str, Any]:
 
 @operation("iam", "UpdateRoleDescription", context=boundary_context)
 def update_role_description(ctx: OperationContext, params: Params) -> dict[str, Any]:
-    role = get_role_or_fail(ctx, params["RoleName"], for_update=True)
+    role = find(ctx, ROLE, params["RoleName"], for_update=True)
     role = replace(role, description=params["Description"] or None)
     ctx.tx.roles.update(role)
     return full_role(ctx, role)
@@ -169,7 +162,7 @@ def update_role_description(ctx: OperationContext, params: Params) -> dict[str, 
 
 @operation("iam", "UpdateAssumeRolePolicy", context=boundary_context)
 def update_assume_role_policy(ctx: OperationContext, params: Params) -> None:
-    role = get_role_or_fail(ctx, params["RoleName"], for_update=True)
+    role = find(ctx, ROLE, params["RoleName"], for_update=True)
     refuse_protected_role(role)
     document = trust_policy(params["PolicyDocument"])
     ctx.tx.roles.update(replace(role, assume_role_policy_document=document))
@@ -177,7 +170,7 @@ def update_assume_role_policy(ctx: OperationContext, params: Params) -> None:
 
 @operation("iam", "DeleteRole", context=boundary_context)
 def delete_role(ctx: OperationContext, params: Params) -> None:
-    role = get_role_or_fail(ctx, params["RoleName"], for_update=True)
+    role = find(ctx, ROLE, params["RoleName"], for_update=True)
     refuse_protected_role(role)  # service-linked roles go by DeleteServiceLinkedRole
     tx = ctx.tx
     if tx.instance_profiles.count_for_role(role.id):
@@ -191,7 +184,7 @@ def delete_role(ctx: OperationContext, params: Params) -> None:
 
 @operation("iam", "PutRolePermissionsBoundary")
 def put_role_permissions_boundary(ctx: OperationContext, params: Params) -> None:
-    role = get_role_or_fail(ctx, params["RoleName"], for_update=True)
+    role = find(ctx, ROLE, params["RoleName"], for_update=True)
     refuse_protected_role(role)
     check_boundary(ctx, params["PermissionsBoundary"])
     ctx.tx.roles.update(replace(role, permissions_boundary_arn=params["PermissionsBoundary"]))
@@ -199,6 +192,6 @@ def put_role_permissions_boundary(ctx: OperationContext, params: Params) -> None
 
 @operation("iam", "DeleteRolePermissionsBoundary", context=boundary_context)
 def delete_role_permissions_boundary(ctx: OperationContext, params: Params) -> None:
-    role = get_role_or_fail(ctx, params["RoleName"], for_update=True)
+    role = find(ctx, ROLE, params["RoleName"], for_update=True)
     refuse_protected_role(role)
     ctx.tx.roles.update(replace(role, permissions_boundary_arn=None))

@@ -39,6 +39,7 @@ from iamd.model.errors import (
     InvalidInput,
     LimitExceeded,
     NoSuchEntity,
+    NoSuchSAMLProvider,
 )
 from iamd.service import arns
 from iamd.service.context import OperationContext
@@ -124,7 +125,7 @@ def provider_uuid(provider: SamlProvider) -> str:
 
 
 def no_such_provider(arn: str) -> NoSuchEntity:
-    return NoSuchEntity(f"Manifest not found for arn {arn}")
+    return NoSuchSAMLProvider(arn=arn)
 
 
 def provider_or_fail(ctx: OperationContext, arn: str, for_update: bool = False) -> SamlProvider:

@@ -29,10 +29,8 @@ from iamd.model.errors import (
     KeyPairMismatch,
     LimitExceeded,
     MalformedCertificate,
-    NoSuchEntity,
 )
 from iamd.service import arns, ids
-from iamd.service.authorization import authorize_extra
 from iamd.service.context import OperationContext
 from iamd.service.iam.common import (
     add_tags,
@@ -44,7 +42,8 @@ from iamd.service.iam.common import (
     tags_from,
     tags_result,
 )
-from iamd.service.registry import Params, operation
+from iamd.service.lookup import SERVER_CERTIFICATE, find
+from iamd.service.registry import Params, Permission, operation
 from iamd.store.errors import Conflict
 
 MAX_SERVER_CERTIFICATES = 20  # IAM's ServerCertificatesPerAccount quota
@@ -167,8 +166,6 @@ def check_upload(params: Params, now: datetime) -> CheckedUpload:
                          expiration=certificate.not_valid_after_utc)
 
 
-def no_such_certificate(name: str) -> NoSuchEntity:
-    return NoSuchEntity(f"The Server Certificate with name {name} cannot be found.")
 
 
 def already_exists(name: str) -> EntityAlreadyExists:
@@ -180,13 +177,6 @@ def certificate_arn(account_id: str, path: str, name: str) -> str:
                      CertificateNameWithPath=path[1:] + name)
 
 
-def get_certificate_or_fail(ctx: OperationContext, name: str,
-                            for_update: bool = False) -> ServerCertificate:
-    certificate = ctx.tx.server_certificates.get_by_name(ctx.account_id, name,
-                                                         for_update=for_update)
-    if certificate is None:
-        raise no_such_certificate(name)
-    return certificate
 
 
 def metadata_shape(certificate: ServerCertificate) -> dict[str, Any]:
@@ -253,7 +243,7 @@ def upload_server_certificate(ctx: OperationContext, params: Params) -> dict[str
 @operation("iam", "GetServerCertificate", read_only=True, resource=_named_arn,
            context=_resource_tags)
 def get_server_certificate(ctx: OperationContext, params: Params) -> dict[str, Any]:
-    certificate = get_certificate_or_fail(ctx, params["ServerCertificateName"])
+    certificate = find(ctx, SERVER_CERTIFICATE, params["ServerCertificateName"])
     shape: dict[str, Any] = {"ServerCertificateMetadata": metadata_shape(certificate),
                              "CertificateBody": certificate.body}
     if certificate.chain is not None:
@@ -274,16 +264,29 @@ def list_server_certificates(ctx: OperationContext, params: Params) -> dict[str,
     return page_result(page, "ServerCertificateMetadataList", metadata_shape)
 
 
-@operation("iam", "UpdateServerCertificate", resource=_named_arn, context=_resource_tags)
-def update_server_certificate(ctx: OperationContext, params: Params) -> None:
-    certificate = get_certificate_or_fail(ctx, params["ServerCertificateName"], for_update=True)
+def _renamed(ctx: OperationContext, certificate: ServerCertificate,
+             params: Params) -> tuple[str, str, str]:
+    """The certificate's name, path and ARN after UpdateServerCertificate."""
     name = params.get("NewServerCertificateName") or certificate.name
     path = params.get("NewPath") or certificate.path
-    arn = certificate_arn(ctx.account_id, path, name)
-    if arn != certificate.arn:
-        # AWS: the caller must be allowed to update the certificate under its
-        # old name (checked before this handler) and under its new one.
-        authorize_extra(ctx, "iam:UpdateServerCertificate", arn)
+    return name, path, certificate_arn(ctx.account_id, path, name)
+
+
+def _update_under_new_name(ctx: OperationContext, params: Params) -> list[Permission]:
+    # AWS: the caller must be allowed to update the certificate under its old
+    # name and under its new one.
+    certificate = ctx.named("server_certificates", params["ServerCertificateName"])
+    if certificate is None:
+        return []  # the handler answers NoSuchEntity
+    arn = _renamed(ctx, certificate, params)[2]
+    return [Permission("iam:UpdateServerCertificate", arn)] if arn != certificate.arn else []
+
+
+@operation("iam", "UpdateServerCertificate", resource=_named_arn, context=_resource_tags,
+           also=_update_under_new_name)
+def update_server_certificate(ctx: OperationContext, params: Params) -> None:
+    certificate = find(ctx, SERVER_CERTIFICATE, params["ServerCertificateName"], for_update=True)
+    name, path, arn = _renamed(ctx, certificate, params)
     try:
         ctx.tx.server_certificates.rename(certificate.id, path=path, name=name, arn=arn)
     except Conflict:
@@ -292,25 +295,25 @@ def update_server_certificate(ctx: OperationContext, params: Params) -> None:
 
 @operation("iam", "DeleteServerCertificate", resource=_named_arn, context=_resource_tags)
 def delete_server_certificate(ctx: OperationContext, params: Params) -> None:
-    certificate = get_certificate_or_fail(ctx, params["ServerCertificateName"], for_update=True)
+    certificate = find(ctx, SERVER_CERTIFICATE, params["ServerCertificateName"], for_update=True)
     ctx.tx.server_certificates.delete(certificate.id)
 
 
 @operation("iam", "TagServerCertificate", resource=_named_arn, context=_resource_tags)
 def tag_server_certificate(ctx: OperationContext, params: Params) -> None:
     tags_from(params)  # the request's own faults before the lookup, as for users and roles
-    certificate = get_certificate_or_fail(ctx, params["ServerCertificateName"], for_update=True)
+    certificate = find(ctx, SERVER_CERTIFICATE, params["ServerCertificateName"], for_update=True)
     add_tags(ctx.tx, ResourceKind.SERVER_CERTIFICATE, certificate.id, params)
 
 
 @operation("iam", "UntagServerCertificate", resource=_named_arn, context=_resource_tags)
 def untag_server_certificate(ctx: OperationContext, params: Params) -> None:
-    certificate = get_certificate_or_fail(ctx, params["ServerCertificateName"], for_update=True)
+    certificate = find(ctx, SERVER_CERTIFICATE, params["ServerCertificateName"], for_update=True)
     remove_tags(ctx.tx, ResourceKind.SERVER_CERTIFICATE, certificate.id, params)
 
 
 @operation("iam", "ListServerCertificateTags", read_only=True, resource=_named_arn,
            context=_resource_tags)
 def list_server_certificate_tags(ctx: OperationContext, params: Params) -> dict[str, Any]:
-    certificate = get_certificate_or_fail(ctx, params["ServerCertificateName"])
+    certificate = find(ctx, SERVER_CERTIFICATE, params["ServerCertificateName"])
     return tags_result(ctx.tx, ResourceKind.SERVER_CERTIFICATE, certificate.id, params)

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from iamd.model.entities import ServiceSpecificCredential, User
-from iamd.model.errors import InvalidInput, LimitExceeded, NoSuchEntity
+from iamd.model.errors import InvalidInput, LimitExceeded, NoSuchEntity, NoSuchServiceCredential
 from iamd.service import ids
 from iamd.service.context import OperationContext
 from iamd.service.iam.common import checked_marker, list_result, page_args
@@ -51,7 +51,7 @@ def check_service(name: str) -> str:
 
 
 def not_found(credential_id: str) -> NoSuchEntity:
-    return NoSuchEntity(f"No such credential {credential_id} exists")
+    return NoSuchServiceCredential(credential_id=credential_id)
 
 
 def service_user_name(user: User, account_id: str, taken: set[str]) -> str:

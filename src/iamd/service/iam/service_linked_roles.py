@@ -25,7 +25,8 @@ from iamd.model.entities import PrincipalKind, Role
 from iamd.model.errors import InvalidInput, LimitExceeded, NoSuchEntity
 from iamd.service import arns, ids
 from iamd.service.context import OperationContext
-from iamd.service.iam.roles import MAX_ROLES, get_role_or_fail, role_shape
+from iamd.service.iam.roles import MAX_ROLES, role_shape
+from iamd.service.lookup import ROLE, find
 from iamd.service.registry import Params, operation
 from iamd.store.errors import Conflict
 
@@ -153,7 +154,7 @@ def _task_key(account_id: str, task_id: str) -> str:
 
 @operation("iam", "DeleteServiceLinkedRole")
 def delete_service_linked_role(ctx: OperationContext, params: Params) -> dict[str, Any]:
-    role = get_role_or_fail(ctx, params["RoleName"], for_update=True)
+    role = find(ctx, ROLE, params["RoleName"], for_update=True)
     if not role.path.startswith(SERVICE_ROLE_PATH):
         raise InvalidInput(f"Role {role.name} is not a service-linked role.")
     service = role.path[len(SERVICE_ROLE_PATH):].rstrip("/")

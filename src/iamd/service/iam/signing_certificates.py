@@ -26,6 +26,7 @@ from iamd.model.errors import (
     LimitExceeded,
     MalformedCertificate,
     NoSuchEntity,
+    NoSuchSigningCertificate,
 )
 from iamd.service.context import OperationContext
 from iamd.service.iam.common import list_result, page_args
@@ -67,7 +68,7 @@ def _checked_certificate(body: str, ctx: OperationContext) -> bytes:
 
 
 def not_found(certificate_id: str) -> NoSuchEntity:
-    return NoSuchEntity(f"The Certificate with id {certificate_id} cannot be found.")
+    return NoSuchSigningCertificate(certificate_id=certificate_id)
 
 
 def _certificate_or_fail(ctx: OperationContext, params: Params) -> tuple[User, SigningCertificate]:

@@ -26,8 +26,8 @@ from iamd.model.entities import PrincipalKind
 from iamd.model.errors import InvalidInput
 from iamd.policy import Context, PolicyDocument, PolicyKind, Principal, parse_policy
 from iamd.service.context import IAM_USER, OperationContext
-from iamd.service.iam.attachments import principal_or_fail
 from iamd.service.iam.common import DEFAULT_MAX_ITEMS, invalid_marker
+from iamd.service.lookup import PRINCIPALS, find
 from iamd.service.permissions import managed_document, principal_policies, user_groups
 from iamd.service.registry import Params, operation
 from iamd.service.simulation import (
@@ -97,7 +97,7 @@ def _source(ctx: OperationContext, arn: str) -> tuple[_Entity, Any]:
     if entity.account_id != ctx.account_id:
         raise InvalidInput(f"Invalid Policy Source Arn: caller's account {ctx.account_id} does not "
                            f"have access to policies in account {entity.account_id}")
-    return entity, principal_or_fail(ctx, entity.kind, entity.name)
+    return entity, find(ctx, PRINCIPALS[entity.kind], entity.name)
 
 
 def _stored_policies(ctx: OperationContext, kind: PrincipalKind, stored: Any) -> list[SourcedPolicy]:

@@ -27,13 +27,15 @@ from iamd.model.errors import (
     InvalidPublicKey,
     LimitExceeded,
     NoSuchEntity,
+    NoSuchSSHPublicKey,
     UnrecognizedPublicKeyEncoding,
 )
 from iamd.service import ids
 from iamd.service.context import OperationContext
 from iamd.service.iam.common import list_result, page_args
 from iamd.service.iam.signing_certificates import checked_status
-from iamd.service.iam.users import get_user_or_fail, target_user
+from iamd.service.iam.users import target_user
+from iamd.service.lookup import USER, find
 from iamd.service.registry import Params, operation
 
 MAX_KEYS_PER_USER = 5  # IAM's SSHPublicKeysPerUser quota
@@ -76,11 +78,11 @@ def fingerprint(key: rsa.RSAPublicKey) -> str:
 
 
 def not_found(key_id: str) -> NoSuchEntity:
-    return NoSuchEntity(f"The Public Key with id {key_id} cannot be found.")
+    return NoSuchSSHPublicKey(key_id=key_id)
 
 
 def _key_or_fail(ctx: OperationContext, params: Params) -> tuple[User, SSHPublicKey]:
-    user = get_user_or_fail(ctx, params["UserName"])
+    user = find(ctx, USER, params["UserName"])
     key = ctx.tx.ssh_public_keys.get(params["SSHPublicKeyId"])
     if key is None or key.user_id != user.id:
         raise not_found(params["SSHPublicKeyId"])
@@ -101,7 +103,7 @@ def metadata_shape(user: User, key: SSHPublicKey) -> dict[str, Any]:
 @operation("iam", "UploadSSHPublicKey")
 def upload_ssh_public_key(ctx: OperationContext, params: Params) -> dict[str, Any]:
     # Locked: the count and the duplicate check hold until the insert commits.
-    user = get_user_or_fail(ctx, params["UserName"], for_update=True)
+    user = find(ctx, USER, params["UserName"], for_update=True)
     body: str = params["SSHPublicKeyBody"]
     public_key = parse_public_key(body)
     digest = fingerprint(public_key)

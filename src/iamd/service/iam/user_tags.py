@@ -14,7 +14,7 @@ from typing import Any
 from iamd.model.entities import ResourceKind
 from iamd.service.context import OperationContext
 from iamd.service.iam.common import add_tags, remove_tags, tags_from, tags_result
-from iamd.service.iam.users import get_user_or_fail
+from iamd.service.lookup import USER, find
 from iamd.service.registry import Params, operation
 
 
@@ -24,17 +24,17 @@ def tag_user(ctx: OperationContext, params: Params) -> None:
     # the user is looked up; the limit needs the user's current tags.
     tags_from(params)
     # Locked so that two concurrent TagUser calls cannot pass 50 together.
-    user = get_user_or_fail(ctx, params["UserName"], for_update=True)
+    user = find(ctx, USER, params["UserName"], for_update=True)
     add_tags(ctx.tx, ResourceKind.USER, user.id, params)
 
 
 @operation("iam", "UntagUser")
 def untag_user(ctx: OperationContext, params: Params) -> None:
-    user = get_user_or_fail(ctx, params["UserName"], for_update=True)
+    user = find(ctx, USER, params["UserName"], for_update=True)
     remove_tags(ctx.tx, ResourceKind.USER, user.id, params)
 
 
 @operation("iam", "ListUserTags", read_only=True)
 def list_user_tags(ctx: OperationContext, params: Params) -> dict[str, Any]:
-    user = get_user_or_fail(ctx, params["UserName"])
+    user = find(ctx, USER, params["UserName"])
     return tags_result(ctx.tx, ResourceKind.USER, user.id, params)

@@ -23,6 +23,7 @@ from iamd.model.errors import (
 from iamd.service import arns, ids
 from iamd.service.context import OperationContext
 from iamd.service.iam.common import listed_under, page_args, page_result, tag_shape, tags_from
+from iamd.service.lookup import USER, find
 from iamd.service.registry import Params, operation
 from iamd.store.errors import Conflict
 
@@ -42,25 +43,18 @@ def user_shape(user: User, tags: list[dict[str, str]] | None = None) -> dict[str
     return shape
 
 
-def no_such_user(name: str) -> NoSuchEntity:
-    return NoSuchEntity(f"The user with name {name} cannot be found.")
 
 
-def get_user_or_fail(ctx: OperationContext, name: str, for_update: bool = False) -> User:
-    user = ctx.tx.users.get_by_name(ctx.account_id, name, for_update=for_update)
-    if user is None:
-        raise no_such_user(name)
-    return user
 
 
 def target_user(ctx: OperationContext, params: Params, for_update: bool = False) -> User:
     """The named user, or the calling IAM user when UserName is omitted."""
     name = params.get("UserName")
     if name is not None:
-        return get_user_or_fail(ctx, name, for_update)
+        return find(ctx, USER, name, for_update=for_update)
     if ctx.caller.user is None:
         raise ValidationError("Must specify userName when calling with non-User credentials")
-    return get_user_or_fail(ctx, ctx.caller.user.name, for_update)
+    return find(ctx, USER, ctx.caller.user.name, for_update=for_update)
 
 
 def check_boundary(ctx: OperationContext, arn: str) -> None:
@@ -125,7 +119,7 @@ def _listed_user(user: User) -> dict[str, Any]:
 
 @operation("iam", "UpdateUser")
 def update_user(ctx: OperationContext, params: Params) -> None:
-    user = get_user_or_fail(ctx, params["UserName"], for_update=True)
+    user = find(ctx, USER, params["UserName"], for_update=True)
     name = params.get("NewUserName") or user.name
     path = params.get("NewPath") or user.path
     updated = replace(user, name=name, path=path, arn=arns.entity_arn("user", ctx.account_id, path, name))
@@ -137,7 +131,7 @@ def update_user(ctx: OperationContext, params: Params) -> None:
 
 @operation("iam", "DeleteUser")
 def delete_user(ctx: OperationContext, params: Params) -> None:
-    user = get_user_or_fail(ctx, params["UserName"], for_update=True)
+    user = find(ctx, USER, params["UserName"], for_update=True)
     tx = ctx.tx
     if tx.login_profiles.get(user.id) is not None:
         raise DeleteConflict("Cannot delete entity, must delete login profile first.")
@@ -163,12 +157,12 @@ def delete_user(ctx: OperationContext, params: Params) -> None:
 
 @operation("iam", "PutUserPermissionsBoundary")
 def put_user_permissions_boundary(ctx: OperationContext, params: Params) -> None:
-    user = get_user_or_fail(ctx, params["UserName"], for_update=True)
+    user = find(ctx, USER, params["UserName"], for_update=True)
     check_boundary(ctx, params["PermissionsBoundary"])
     ctx.tx.users.update(replace(user, permissions_boundary_arn=params["PermissionsBoundary"]))
 
 
 @operation("iam", "DeleteUserPermissionsBoundary")
 def delete_user_permissions_boundary(ctx: OperationContext, params: Params) -> None:
-    user = get_user_or_fail(ctx, params["UserName"], for_update=True)
+    user = find(ctx, USER, params["UserName"], for_update=True)
     ctx.tx.users.update(replace(user, permissions_boundary_arn=None))

@@ -43,11 +43,10 @@ from iamd.model.errors import (
     SessionDurationEscalation,
     ValidationError,
 )
-from iamd.service.authorization import authorize_extra
 from iamd.service.context import OperationContext
 from iamd.service.global_context import principal_tags_of
 from iamd.service.iam.outbound_federation import federation_of, issuer_url
-from iamd.service.registry import Params, operation
+from iamd.service.registry import Params, Permission, operation
 from iamd.service.sts.outbound_keys import ALGORITHMS, sign, signing_keys
 
 CLAIMS_NAMESPACE = "https://sts.amazonaws.com/"
@@ -120,7 +119,18 @@ def _token_context(ctx: OperationContext, params: Params) -> dict[str, str | lis
             "sts:SigningAlgorithm": str(params.get("SigningAlgorithm", ""))}
 
 
-@operation("sts", "GetWebIdentityToken", read_only=True, context=_token_context)
+def _tag_the_token(ctx: OperationContext, params: Params) -> list[Permission]:
+    """sts:TagGetWebIdentityToken, for a request that puts tags in the token."""
+    request_tags = request_tags_of(params)
+    if not request_tags:
+        return []
+    tag_context: dict[str, str | list[str]] = {"aws:TagKeys": list(request_tags)}
+    tag_context.update({f"aws:RequestTag/{k}": v for k, v in request_tags.items()})
+    return [Permission("sts:TagGetWebIdentityToken", "*", tag_context)]
+
+
+@operation("sts", "GetWebIdentityToken", read_only=True, context=_token_context,
+           also=_tag_the_token)
 def get_web_identity_token(ctx: OperationContext, params: Params) -> dict[str, Any]:
     algorithm = str(params.get("SigningAlgorithm", ""))
     check_algorithm(algorithm)
@@ -130,10 +140,6 @@ def get_web_identity_token(ctx: OperationContext, params: Params) -> dict[str, A
         raise ValidationError("1 validation error detected: Value '[]' at 'audience' failed to "
                               "satisfy constraint: Member must have length greater than or equal to 1")
     request_tags = request_tags_of(params)
-    if request_tags:
-        tag_context: dict[str, str | list[str]] = {"aws:TagKeys": list(request_tags)}
-        tag_context.update({f"aws:RequestTag/{k}": v for k, v in request_tags.items()})
-        authorize_extra(ctx, "sts:TagGetWebIdentityToken", "*", tag_context)
     state = federation_of(ctx.tx, ctx.account_id)
     if not state.enabled or state.issuer_id is None:
         raise OutboundFederationDisabled()

@@ -29,7 +29,7 @@ from iamd.service.authorization import decide, denial_message, request_context
 from iamd.service.context import ASSUMED_ROLE, FEDERATED_USER, IAM_USER, ROOT, OperationContext
 from iamd.service.mfa import verify_session_mfa
 from iamd.service.permissions import managed_document, policies_for
-from iamd.service.registry import OperationSpec, Params, operation
+from iamd.service.registry import Params, operation
 from iamd.service.sts.tokens import SessionClaims, packed_size, seal
 
 CHAINED_MAX_SECONDS = 3600
@@ -148,8 +148,7 @@ def assume_role(ctx: OperationContext, params: Params) -> dict[str, Any]:
     transitive = list(dict.fromkeys([*transitive_in, *(params.get("TransitiveTagKeys") or [])]))
     tags = _tags(params, inherited, params.get("TransitiveTagKeys") or [])
 
-    spec = OperationSpec("sts", "AssumeRole", assume_role, False, None, None, True)
-    context = request_context(ctx, spec, params, role_arn)
+    context = request_context(ctx, "sts:AssumeRole", params)
     context.put("sts:RoleSessionName", session_name)
     if params.get("ExternalId") is not None:
         context.put("sts:ExternalId", params["ExternalId"])
@@ -240,8 +239,7 @@ def get_federation_token(ctx: OperationContext, params: Params) -> dict[str, Any
     duration = min(int(params.get("DurationSeconds") or default), ceiling)
     name = params["Name"]
     if params.get("Tags"):
-        spec = OperationSpec("sts", "TagSession", lambda c, p: None, False, None, None, True)
-        context = request_context(ctx, spec, params, _federation_resource(ctx, params))
+        context = request_context(ctx, "sts:TagSession", params)
         decision = decide(ctx, "sts:TagSession", _federation_resource(ctx, params), context)
         if not decision.allowed:
             raise AccessDenied(denial_message(caller.arn, "sts:TagSession",
