@@ -126,8 +126,17 @@ def build_runtime(config: dict[str, Any]) -> tuple[Runtime, AdminCredentials | N
     return runtime, credentials
 
 
+# Turns the audit trail off, for bench/http_throughput.py to measure what it
+# costs; never set it on a server anyone relies on.
+AUDIT_OFF_FOR_MEASUREMENT = "IAMD_AUDIT_OFF_FOR_MEASUREMENT"
+
+
 def _audit_trail(store: Any, config: dict[str, Any]) -> Any:
     from iamd.service.audit.trail import AuditTrail, open_stream
+
+    if os.environ.get(AUDIT_OFF_FOR_MEASUREMENT) == "1":
+        print("iamd: the audit trail is OFF (IAMD_AUDIT_OFF_FOR_MEASUREMENT=1)", file=sys.stderr)
+        return None
 
     target = config.get("audit_log")
     try:
