@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, delete, or_, select
 
 from iamd.model.entities import Page
 from iamd.store import markers, schema
@@ -27,6 +27,11 @@ _events = schema.audit_events
 _resources = schema.audit_event_resources
 
 LISTING = "audit-events"
+# Events are written in bulk (a batch a second): built and compiled once, run
+# on the driver's cursor.
+_INSERT_EVENT = _events.insert().values({c.name: bindparam(c.name) for c in _events.columns})
+_INSERT_RESOURCE = _resources.insert().values(
+    {c.name: bindparam(c.name) for c in _resources.columns})
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,17 +93,16 @@ class SqlAuditEvents:
         """Store events (one INSERT of all their rows, one of all their resources)."""
         if not events:
             return
-        self._core.execute(_events.insert(), [
+        self._core.write_many(_INSERT_EVENT, [
             {"event_id": e.event_id, "account_id": e.account_id, "event_time": e.event_time,
              "event_name": e.event_name, "event_source": e.event_source,
              "username": e.username, "access_key_id": e.access_key_id,
              "read_only": e.read_only, "record": e.record} for e in events])
         resources = {(e.event_id, r.resource_type, r.resource_name)
                      for e in events for r in e.resources}
-        if resources:
-            self._core.execute(_resources.insert(), [
-                {"event_id": event_id, "resource_type": kind, "resource_name": name}
-                for event_id, kind, name in sorted(resources)])
+        self._core.write_many(_INSERT_RESOURCE, [
+            {"event_id": event_id, "resource_type": kind, "resource_name": name}
+            for event_id, kind, name in sorted(resources)])
 
     def lookup(self, account_id: str, *, start: datetime, end: datetime,
                match: EventFilter | None, limit: int, after: str | None) -> Page[StoredEvent]:
@@ -138,15 +142,23 @@ class SqlAuditEvents:
         return [replace(e, resources=tuple(by_event.get(e.event_id, ()))) for e in events]
 
     def prune(self, before: datetime, *, batch: int = 5000) -> int:
-        """Delete events older than `before` (a batch at a time, so that no
-        transaction holds the write lock for long); how many went."""
+        """Delete up to `batch` events older than `before` (so that no
+        transaction holds the write lock for long); how many went. Event ids
+        begin with their time, so the oldest are the first of the key."""
         ids = [row[0] for row in self._core.execute(
-            select(_events.c.event_id).where(_events.c.event_time < before).limit(batch)).all()]
+            select(_events.c.event_id).where(_events.c.event_id < time_ordered_floor(before))
+            .order_by(_events.c.event_id).limit(batch)).all()]
         if not ids:
             return 0
         self._core.execute(delete(_resources).where(_resources.c.event_id.in_(ids)))
         self._core.execute(delete(_events).where(_events.c.event_id.in_(ids)))
         return len(ids)
+
+
+def time_ordered_floor(when: datetime) -> str:
+    """The smallest time-ordered event id (UUID version 7) of `when`'s millisecond."""
+    x = f"{int(when.timestamp() * 1000):012x}"
+    return f"{x[:8]}-{x[8:12]}-7000-8000-000000000000"
 
 
 def _stored(row: Any) -> StoredEvent:
@@ -156,4 +168,3 @@ def _stored(row: Any) -> StoredEvent:
                        event_source=m["event_source"], username=m["username"],
                        access_key_id=m["access_key_id"], read_only=bool(m["read_only"]),
                        record=m["record"])
-

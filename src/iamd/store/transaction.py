@@ -147,6 +147,17 @@ class DriverWrite:
             cursor.execute(self.sql, tuple(parameters[name] for name in self.positional))
         return int(cursor.rowcount)
 
+    def run_many(self, cursor: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+        """The statement once per row, in one executemany (an INSERT of many rows)."""
+        prepared = []
+        for row in rows:
+            parameters = {**dict(self.constants), **row}
+            for name, process in self.bind_processors:
+                parameters[name] = process(parameters[name])
+            prepared.append(parameters if self.positional is None
+                            else tuple(parameters[name] for name in self.positional))
+        cursor.executemany(self.sql, prepared)
+
 
 def _row_class(keys: tuple[str, ...]) -> Callable[..., Any]:
     """A row with attribute access and `_mapping`, as SQLAlchemy's rows have."""
@@ -388,6 +399,33 @@ class TransactionCore:
             if count != 0:
                 self.changed = True
             return count
+        except database.driver_error as exc:
+            self.failure = database.translate_driver(exc)
+            raise self.failure from exc
+        finally:
+            cursor.close()
+
+    def write_many(self, statement: UpdateBase, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Run a write built once at module level (an INSERT with a bound
+        parameter per column) once per row, on the driver's cursor: for rows
+        written in bulk, where SQLAlchemy's per-row machinery would cost
+        more than the database."""
+        if self.read_only:
+            raise ReadOnlyTransaction("write attempted in a read-only transaction")
+        if self.failure is not None:
+            raise TransactionAborted(
+                "the transaction already failed; leave the transaction block") from self.failure
+        if not rows:
+            return
+        connection = self._connection if self._connection is not None else self.begin()
+        database = self.database
+        write = driver_write(statement, connection.dialect)
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        cursor = driver.cursor()
+        try:
+            write.run_many(cursor, rows)
+            self.changed = True
         except database.driver_error as exc:
             self.failure = database.translate_driver(exc)
             raise self.failure from exc

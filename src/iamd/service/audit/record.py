@@ -18,7 +18,7 @@ writer for everything else.
 from __future__ import annotations
 
 import json
-import uuid
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -85,7 +85,19 @@ class ApiCall:
 
 
 def iso(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    s = when.astimezone(UTC)  # strftime costs several times this
+    return f"{s.year:04d}-{s.month:02d}-{s.day:02d}T{s.hour:02d}:{s.minute:02d}:{s.second:02d}Z"
+
+
+def new_event_id(when: datetime) -> str:
+    """A UUID of version 7 (RFC 9562): `when` in milliseconds, then random
+    bits. Ids in time order keep the store's inserts at the end of its key
+    (and order the events of one second)."""
+    h = bytearray(int(when.timestamp() * 1000).to_bytes(6, "big") + os.urandom(10))
+    h[6] = (h[6] & 0x0F) | 0x70
+    h[8] = (h[8] & 0x3F) | 0x80
+    x = h.hex()
+    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
 
 
 def user_identity(caller: Caller) -> dict[str, Any]:
@@ -195,7 +207,7 @@ def build_event(*, at: datetime, account_id: str, identity: dict[str, Any],
                 iamd: Mapping[str, Any] | None = None,
                 source_ip: str | None = None, user_agent: str | None = None) -> StoredEvent:
     """The record in CloudTrail's field order, and the row that stores it."""
-    event_id = str(uuid.uuid4())
+    event_id = new_event_id(at)
     record: dict[str, Any] = {
         "eventVersion": EVENT_VERSION,
         "userIdentity": identity,

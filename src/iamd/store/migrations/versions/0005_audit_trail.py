@@ -41,9 +41,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("event_id", name="pk_audit_events"),
     )
     for columns in (["account_id", "event_time"], ["account_id", "event_name", "event_time"],
-                    ["account_id", "event_source", "event_time"],
-                    ["account_id", "username", "event_time"], ["access_key_id"],
-                    ["event_time"]):
+                    ["account_id", "username", "event_time"], ["access_key_id"]):
         op.create_index("ix_audit_events_" + "_".join(columns), "audit_events", columns)
     op.create_table(
         "audit_event_resources",
@@ -58,8 +56,6 @@ def upgrade() -> None:
     )
     op.create_index("ix_audit_event_resources_resource_name", "audit_event_resources",
                     ["resource_name"])
-    op.create_index("ix_audit_event_resources_resource_type", "audit_event_resources",
-                    ["resource_type"])
 
 
 def downgrade() -> None:
