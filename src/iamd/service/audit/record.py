@@ -172,12 +172,54 @@ def _resources(call: ApiCall, parameters: tuple[tuple[str, str], ...],
     return tuple(found)
 
 
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), default=str)
+
+
+# A request's caller is most often the very object the access key cache holds
+# (authentication.py), and its decisions repeat: their JSON is written once
+# and reused (keyed by the object, kept alive by the entry; bounded).
+_IDENTITIES: dict[int, tuple[Caller, str, str | None]] = {}
+_DECISIONS: dict[tuple[Any, ...], str] = {}
+_CACHE_LIMIT = 4096
+
+
+def _identity_text(caller: Caller) -> tuple[str, str | None]:
+    found = _IDENTITIES.get(id(caller))
+    if found is not None and found[0] is caller:
+        return found[1], found[2]
+    text, username = _dumps(user_identity(caller)), username_of(caller)
+    if len(_IDENTITIES) >= _CACHE_LIMIT:
+        _IDENTITIES.clear()
+    _IDENTITIES[id(caller)] = (caller, text, username)
+    return text, username
+
+
+def _decision_text(call: ApiCall) -> str:
+    failed = call.error is not None
+    key = (call.caller.arn, failed, *((v.action, v.resource, v.decision.decision,
+                                       v.decision.policy_type, v.decision.level,
+                                       v.decision.statements) for v in call.verdicts))
+    found = _DECISIONS.get(key)
+    if found is None:
+        decision = (call.verdicts[-1].decision.decision if call.verdicts
+                    else (None if failed else "Allow"))
+        found = _dumps({"decision": decision,
+                        "authorizations": [v.to_json(call.caller.arn) for v in call.verdicts]})
+        if len(_DECISIONS) >= _CACHE_LIMIT:
+            _DECISIONS.clear()
+        _DECISIONS[key] = found
+    return found
+
+
 def api_call_event(call: ApiCall) -> StoredEvent:
     """The stored event of one call through dispatch."""
     shapes = operation_shapes(call.service, call.name)
     caller, info = call.caller, call.info
+    identity: dict[str, Any] | str
     if caller.arn:
-        identity, account, username = user_identity(caller), caller.account_id, username_of(caller)
+        identity, username = _identity_text(caller)
+        account = caller.account_id
     else:
         identity, account, username = _anonymous_identity(call.name, call.params, call.result)
     response = None
@@ -187,30 +229,38 @@ def api_call_event(call: ApiCall) -> StoredEvent:
     extra: dict[str, Any] = {}
     if info.console:
         extra["sessionCredentialFromConsole"] = "true"
-    decision = (call.verdicts[-1].decision.decision if call.verdicts
-                else ("Allow" if call.error is None else None))
-    iamd: dict[str, Any] = {"decision": decision,
-                            "authorizations": [v.to_json(caller.arn) for v in call.verdicts]}
     return build_event(
         at=call.at, account_id=account, identity=identity, username=username,
         access_key_id=caller.access_key_id, source=f"{call.service}.amazonaws.com",
         name=call.name, info=info, request=shapes.request(call.params) or None,
         response=response, error=call.error, read_only=call.read_only, event_type=API_CALL,
-        resources=resources, extra=extra, iamd=iamd)
+        resources=resources, extra=extra, iamd=_decision_text(call))
 
 
-def build_event(*, at: datetime, account_id: str, identity: dict[str, Any],
+# Stand-ins for members whose JSON is already written (see _IDENTITIES): the
+# record is encoded with them and they are then replaced by that text. The
+# identity is the record's second member, so its stand-in is the first match;
+# the iamd member is the last, so its stand-in is the last match. A value a
+# client sent (a user agent, a parameter) that spells a stand-in can
+# therefore never be the one replaced.
+_IDENTITY_MARK = "\x00identity\x00"
+_IAMD_MARK = "\x00iamd\x00"
+_IDENTITY_JSON = json.dumps(_IDENTITY_MARK)
+_IAMD_JSON = json.dumps(_IAMD_MARK)
+
+
+def build_event(*, at: datetime, account_id: str, identity: dict[str, Any] | str,
                 username: str | None, access_key_id: str | None, source: str, name: str,
                 info: RequestInfo, request: Any, response: Any, error: AwsError | None,
                 read_only: bool, error_message: str | None = None, event_type: str, resources: tuple[AuditResource, ...] = (),
                 extra: Mapping[str, Any] | None = None, additional: Any = None,
-                iamd: Mapping[str, Any] | None = None,
+                iamd: Mapping[str, Any] | str | None = None,
                 source_ip: str | None = None, user_agent: str | None = None) -> StoredEvent:
     """The record in CloudTrail's field order, and the row that stores it."""
     event_id = new_event_id(at)
     record: dict[str, Any] = {
         "eventVersion": EVENT_VERSION,
-        "userIdentity": identity,
+        "userIdentity": _IDENTITY_MARK if isinstance(identity, str) else identity,
         "eventTime": iso(at),
         "eventSource": source,
         "eventName": name,
@@ -242,9 +292,15 @@ def build_event(*, at: datetime, account_id: str, identity: dict[str, Any],
     if extra:
         record.update(extra)
     if iamd is not None:
-        record["iamd"] = iamd
+        record["iamd"] = _IAMD_MARK if isinstance(iamd, str) else iamd
+    text = _dumps(record)
+    if isinstance(identity, str):
+        before, _, after = text.partition(_IDENTITY_JSON)
+        text = before + identity + after
+    if isinstance(iamd, str):
+        before, _, after = text.rpartition(_IAMD_JSON)
+        text = before + iamd + after
     return StoredEvent(event_id=event_id, account_id=account_id, event_time=at,
                        event_name=name, event_source=source, username=username,
-                       access_key_id=access_key_id, read_only=read_only,
-                       record=json.dumps(record, separators=(",", ":"), default=str),
+                       access_key_id=access_key_id, read_only=read_only, record=text,
                        resources=resources)
