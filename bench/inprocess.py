@@ -1,15 +1,18 @@
 """The cost of one signed request inside iamd, without HTTP: the Query endpoint run as
 lifecycle.run runs it (request id, error mapping, log line), in a loop.
 
-    python bench/inprocess.py [--operation GetUser|GetCallerIdentity] [--requests 2000]
+    python bench/inprocess.py [--operation GetUser|GetCallerIdentity|WriteCycle] [--requests 2000]
                               [--database postgresql://...] [--profile [N]]
 
 Builds a runtime as `iamd serve` does (a fresh SQLite data directory, or the
 PostgreSQL URL given: give an empty database or schema), creates the user
 bench/http_throughput.py reads, signs one request with the admin's key and calls the
-endpoint's handler `--requests` times in one thread, after a warm-up (the
-audit trail's batches are written in the loop, every 500 requests, so their
-cost counts; IAMD_AUDIT_OFF_FOR_MEASUREMENT=1 leaves the trail out). Every
+endpoint's handler `--requests` times in one thread, after a warm-up
+(WriteCycle: CreateUser, PutUserPolicy, DeleteUserPolicy and DeleteUser of
+a new user each time, as bench/http_throughput.py's cycle, signed before the
+clock starts; each of the four counts as a request). The audit trail's
+batches are written in the loop, every 500 requests, so their cost counts;
+IAMD_AUDIT_OFF_FOR_MEASUREMENT=1 leaves the trail out. Every
 answer must be a 200. It prints the requests per second and the time per
 request; with `--profile` it runs the loop under cProfile and prints the N
 most expensive functions (cumulative, then own time) first.
@@ -44,6 +47,17 @@ OPERATIONS: dict[str, tuple[str, dict[str, str]]] = {
     "GetCallerIdentity": ("sts", {"Action": "GetCallerIdentity", "Version": "2011-06-15"}),
     "GetUser": ("iam", {"Action": "GetUser", "Version": "2010-05-08", "UserName": USER}),
 }
+WRITE_CYCLE = "WriteCycle"
+POLICY = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}'
+
+
+def write_cycle(name: str) -> list[tuple[str, dict[str, str]]]:
+    """The three writes bench/http_throughput.py's write cycle makes, for user `name`."""
+    iam = {"Version": "2010-05-08", "UserName": name}
+    return [("iam", {**iam, "Action": "CreateUser"}),
+            ("iam", {**iam, "Action": "PutUserPolicy", "PolicyName": "p", "PolicyDocument": POLICY}),
+            ("iam", {**iam, "Action": "DeleteUserPolicy", "PolicyName": "p"}),
+            ("iam", {**iam, "Action": "DeleteUser"})]
 
 
 def signed(service: str, params: dict[str, str], key: str,
@@ -60,7 +74,8 @@ def signed(service: str, params: dict[str, str], key: str,
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--operation", choices=sorted(OPERATIONS), default="GetUser")
+    parser.add_argument("--operation", choices=sorted([*OPERATIONS, WRITE_CYCLE]),
+                        default="GetUser")
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--database", default=None, help="PostgreSQL URL (else SQLite)")
     parser.add_argument("--profile", type=int, nargs="?", const=40, default=0,
@@ -82,29 +97,41 @@ def main(argv: list[str] | None = None) -> int:
 
         call(*signed("iam", {"Action": "CreateUser", "Version": "2010-05-08", "UserName": USER},
                      key, secret))
-        headers, body = signed(*OPERATIONS[args.operation], key, secret)
-        for _ in range(50):
+        if args.operation == WRITE_CYCLE:
+            cycles = -(-args.requests // 4)
+            requests = [signed(service, params, key, secret) for index in range(cycles + 12)
+                        for service, params in write_cycle(f"cycle-{index}")]
+            warm_up, timed = requests[:48], requests[48:]
+        else:
+            one = signed(*OPERATIONS[args.operation], key, secret)
+            warm_up, timed = [one] * 50, [one] * args.requests
+        for headers, body in warm_up:
             call(headers, body)
         profiler = cProfile.Profile() if args.profile else None
         if profiler is not None:
             profiler.enable()
         audit = runtime.audit
-        started = time.perf_counter()
-        for done in range(1, args.requests + 1):
+        if audit is not None:
+            audit.flush()  # the warm-up's events, before the clock starts
+        started, cpu_started = time.perf_counter(), time.process_time()
+        for done, (headers, body) in enumerate(timed, 1):
             call(headers, body)
             if audit is not None and done % 500 == 0:
                 audit.flush()  # the audit trail's writer, in line: its cost counts
         if audit is not None:
             audit.flush()
         elapsed = time.perf_counter() - started
+        # The process's CPU time too: steadier than the clock on a busy machine.
+        cpu = time.process_time() - cpu_started
         if profiler is not None:
             profiler.disable()
             stats = pstats.Stats(profiler)
             stats.sort_stats("cumulative").print_stats(args.profile)
             stats.sort_stats("tottime").print_stats(args.profile)
         runtime.store.close()
-    print(f"{args.operation} in-process: {args.requests / elapsed:.0f}/s, "
-          f"{elapsed / args.requests * 1000:.3f} ms per request "
+    print(f"{args.operation} in-process: {len(timed) / elapsed:.0f}/s, "
+          f"{elapsed / len(timed) * 1000:.3f} ms per request, "
+          f"{cpu / len(timed) * 1000:.3f} ms CPU "
           f"(load average {os.getloadavg()[0]:.2f}{', under cProfile' if profiler else ''})")
     return 0
 

@@ -51,9 +51,15 @@ PRINCIPALS: dict[PrincipalKind, Named[Any]] = {
 def find(ctx: OperationContext, kind: Named[Entity], name: str, *,
          for_update: bool = False) -> Entity:
     """The entity of this account called `name` (case-insensitively), read
-    locked when `for_update`; NoSuchEntity in IAM's words when there is none."""
-    repository = getattr(ctx.tx, kind.repository)
-    entity = repository.get_by_name(ctx.account_id, name, for_update=for_update)
+    locked when `for_update`; NoSuchEntity in IAM's words when there is none.
+
+    The entity authorization already read for this call (`ctx.named`: locked
+    in a writing transaction) is not read again; a name it found absent is,
+    since the call may have created it since."""
+    entity = ctx.lookups.get((kind.repository, name.lower()))
     if entity is None:
-        raise kind.missing_error(name)
+        repository = getattr(ctx.tx, kind.repository)
+        entity = repository.get_by_name(ctx.account_id, name, for_update=for_update)
+        if entity is None:
+            raise kind.missing_error(name)
     return cast(Entity, entity)

@@ -76,6 +76,11 @@ class Database:
     # which polls with sleeps of up to 100 ms; writers of other processes
     # still meet the busy timeout. Unused on PostgreSQL.
     writer: threading.Lock = field(default_factory=threading.Lock, compare=False)
+    # SQLite: read-only transactions draw from a pool of their own, so that a
+    # connection keeps its query_only pragma rather than setting it twice
+    # around every write request (which authenticates in a read first).
+    # PostgreSQL sets read-only in the BEGIN itself and shares one pool.
+    readers: Engine | None = field(default=None, compare=False)
 
     def acquire_writer(self) -> bool:
         """Take this process's SQLite writer turn (False: none within the busy timeout)."""
@@ -93,12 +98,13 @@ class Database:
         engines: dict[bool, Engine] = {}
         for read_only in (False, True):
             options: dict[str, Any] = {READ_ONLY_OPTION: read_only}
+            engine = self.readers if read_only and self.readers is not None else self.engine
             if self.backend == "postgresql":
                 # A pool-level characteristic: SQLAlchemy sets it on each
                 # connection from this engine and resets it when the
                 # connection goes back to the pool.
                 options["postgresql_readonly"] = read_only
-            engines[read_only] = self.engine.execution_options(**options)
+            engines[read_only] = engine.execution_options(**options)
         return engines
 
     @contextmanager
@@ -124,6 +130,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.readers is not None:
+            self.readers.dispose()
 
 
 def open_database(url: str, *, pool_size: int | None = None) -> Database:
@@ -151,7 +159,8 @@ def open_database(url: str, *, pool_size: int | None = None) -> Database:
     except BaseException:
         engine.dispose()
         raise
-    return replace(database, revision=revision)
+    readers = _sqlite_engine(parsed, pool_size) if database.backend == "sqlite" else None
+    return replace(database, revision=revision, readers=readers)
 
 
 def migrations_config() -> Config:

@@ -13,6 +13,7 @@ import dataclasses
 from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Select, Table, bindparam, delete, func, select, update
+from sqlalchemy.sql.dml import UpdateBase
 
 from iamd.model.entities import Group, Page, ResourceKind, Role, User
 from iamd.store import schema
@@ -43,6 +44,11 @@ class _Reads:
         self.by_arn: Select[Any] = select(table).where(c.arn == bindparam("arn"))
         self.by_id_for_update = self.by_id.with_for_update()
         self.by_name_for_update = self.by_name.with_for_update()
+        self.delete_by_id: UpdateBase = delete(table).where(c.id == bindparam("id"))
+
+
+_DELETE_TAGS: UpdateBase = delete(schema.tags).where(
+    (schema.tags.c.resource_kind == bindparam("kind")) & (schema.tags.c.resource_id == bindparam("id")))
 
 
 class PrincipalRepository(Generic[E]):
@@ -74,26 +80,24 @@ class PrincipalRepository(Generic[E]):
         values["name_lower"] = fold(entity.name)
         return values
 
-    def _select_one(self, statement: Select[Any], parameters: dict[str, str],
-                    for_update: bool = False) -> E | None:
-        if for_update:
-            row = self._core.execute(statement, parameters).first()
-        else:
-            row = self._core.first(statement, parameters)
+    def _select_one(self, statement: Select[Any], parameters: dict[str, str]) -> E | None:
+        # A locked read is compiled once too (FOR UPDATE on PostgreSQL); a
+        # writing transaction remembers no rows, so it always reaches the database.
+        row = self._core.first(statement, parameters)
         return None if row is None else self.from_row(row)
 
     def insert(self, entity: E) -> None:
-        self._core.execute(self.table.insert().values(**self._to_row(entity)))
+        self._core.insert(self.table, self._to_row(entity))
 
     def get(self, entity_id: str, *, for_update: bool = False) -> E | None:
         reads = self._reads
         return self._select_one(reads.by_id_for_update if for_update else reads.by_id,
-                                {"id": entity_id}, for_update)
+                                {"id": entity_id})
 
     def get_by_name(self, account_id: str, name: str, *, for_update: bool = False) -> E | None:
         reads = self._reads
         return self._select_one(reads.by_name_for_update if for_update else reads.by_name,
-                                {"account_id": account_id, "name_lower": fold(name)}, for_update)
+                                {"account_id": account_id, "name_lower": fold(name)})
 
     def get_by_arn(self, arn: str) -> E | None:
         return self._select_one(self._reads.by_arn, {"arn": arn})
@@ -109,9 +113,7 @@ class PrincipalRepository(Generic[E]):
                                after=after, limit=limit, convert=self.from_row)
 
     def count(self, account_id: str) -> int:
-        statement = select(func.count()).select_from(self.table).where(
-            self.table.c.account_id == account_id)
-        return int(self._core.execute(statement).scalar_one())
+        return self._core.count(self.table, "account_id", account_id)
 
     def update(self, entity: E) -> bool:
         """Write the mutable fields of `entity` over the stored row; False if it is gone.
@@ -133,8 +135,5 @@ class PrincipalRepository(Generic[E]):
         to delete a user that still has some.
         """
         if self.tag_kind is not None:
-            self._core.execute(delete(schema.tags).where(
-                (schema.tags.c.resource_kind == self.tag_kind.value)
-                & (schema.tags.c.resource_id == entity_id)))
-        result = self._core.execute(delete(self.table).where(self.table.c.id == entity_id))
-        return result.rowcount == 1
+            self._core.write(_DELETE_TAGS, {"kind": self.tag_kind.value, "id": entity_id})
+        return self._core.write(self._reads.delete_by_id, {"id": entity_id}) == 1

@@ -229,6 +229,44 @@ def _count_statement(table: Table, column: str) -> Select[Any]:
     return found
 
 
+_INSERTS: dict[tuple[Table, tuple[str, ...]], UpdateBase] = {}
+
+
+def _insert_statement(table: Table, columns: tuple[str, ...]) -> UpdateBase:
+    """INSERT INTO table (columns) VALUES (:column, ...), built once per table
+    and set of columns (the columns left out keep their defaults)."""
+    key = (table, columns)
+    found = _INSERTS.get(key)
+    if found is None:
+        with _COMPILING:
+            found = _INSERTS.get(key)
+            if found is None:
+                found = _INSERTS[key] = table.insert().values(
+                    {name: bindparam(name) for name in columns})
+    return found
+
+
+_UPSERTS: dict[tuple[str, Table, tuple[str, ...], tuple[str, ...]], UpdateBase] = {}
+
+
+def _upsert_statement(backend: str, table: Table, columns: tuple[str, ...],
+                      update: tuple[str, ...]) -> UpdateBase:
+    """INSERT ... ON CONFLICT (primary key) DO UPDATE SET the `update` columns,
+    built once per backend, table and columns."""
+    key = (backend, table, columns, update)
+    found = _UPSERTS.get(key)
+    if found is None:
+        with _COMPILING:
+            found = _UPSERTS.get(key)
+            if found is None:
+                dialect: Any = postgresql if backend == "postgresql" else sqlite
+                insert = dialect.insert(table).values({name: bindparam(name) for name in columns})
+                found = _UPSERTS[key] = insert.on_conflict_do_update(
+                    index_elements=[c.name for c in table.primary_key.columns],
+                    set_={name: insert.excluded[name] for name in update})
+    return found
+
+
 class TransactionCore:
     """Runs statements for one transaction; shared by its repositories."""
 
@@ -405,6 +443,10 @@ class TransactionCore:
         finally:
             cursor.close()
 
+    def insert(self, table: Table, values: Mapping[str, Any]) -> None:
+        """Insert one row on the driver's cursor (a duplicate key raises Conflict)."""
+        self.write(_insert_statement(table, tuple(values)), values)
+
     def write_many(self, statement: UpdateBase, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run a write built once at module level (an INSERT with a bound
         parameter per column) once per row, on the driver's cursor: for rows
@@ -442,16 +484,8 @@ class TransactionCore:
 
     def upsert(self, table: Table, values: Mapping[str, Any], update: Sequence[str]) -> None:
         """Insert a row or, if its primary key exists, overwrite the `update` columns."""
-        if self.database.backend == "postgresql":
-            pg = postgresql.insert(table).values(**values)
-            self.execute(pg.on_conflict_do_update(
-                index_elements=[c.name for c in table.primary_key.columns],
-                set_={name: pg.excluded[name] for name in update}))
-        else:
-            lite = sqlite.insert(table).values(**values)
-            self.execute(lite.on_conflict_do_update(
-                index_elements=[c.name for c in table.primary_key.columns],
-                set_={name: lite.excluded[name] for name in update}))
+        self.write(_upsert_statement(self.database.backend, table, tuple(values), tuple(update)),
+                   values)
 
     def page(self, statement: Select[Any], *, listing: str,
              order: Sequence[KeyedColumnElement[Any]], after: str | None, limit: int,

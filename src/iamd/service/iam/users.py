@@ -151,8 +151,7 @@ def delete_user(ctx: OperationContext, params: Params) -> None:
         raise DeleteConflict("Cannot delete entity, must detach all policies first.")
     if tx.memberships.count_groups(user.id):
         raise DeleteConflict("Cannot delete entity, must remove users from group first.")
-    tx.tags.delete_all(ResourceKind.USER, user.id)
-    tx.users.delete(user.id)
+    tx.users.delete(user.id)  # its tags go with it
 
 
 @operation("iam", "PutUserPermissionsBoundary")
