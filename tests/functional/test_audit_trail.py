@@ -23,7 +23,7 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 from test_authorization_endpoint import KEY, READ, authorize, client_request
 
-from conftest import SKIP_REASON, fresh_postgres_schema, postgres_url
+from conftest import database_for
 from iamd.testing import IamdServer
 
 EVENT_SOURCE_IAM = "iam.amazonaws.com"
@@ -33,12 +33,7 @@ EVENT_SOURCE_IAM = "iam.amazonaws.com"
 def audited(request: pytest.FixtureRequest,
             tmp_path_factory: pytest.TempPathFactory) -> Iterator[IamdServer]:
     """A server of its own (the audit log is this module's), on each backend."""
-    database = None
-    if request.param == "postgresql":
-        url = postgres_url()
-        if url is None:
-            pytest.skip(SKIP_REASON)
-        database = fresh_postgres_schema(url)
+    database = database_for(request.param)
     data_dir = tmp_path_factory.mktemp(f"audit-{request.param}")
     with IamdServer.start(data_dir, database=database,
                           extra_args=["--audit-log", str(data_dir / "audit.jsonl")]) as server:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, delete, or_, select
+from sqlalchemy import ColumnElement, and_, delete, or_, select
 
 from iamd.model.entities import Page
 from iamd.store import markers, schema
@@ -27,11 +27,6 @@ _events = schema.audit_events
 _resources = schema.audit_event_resources
 
 LISTING = "audit-events"
-# Events are written in bulk (a batch a second): built and compiled once, run
-# on the driver's cursor.
-_INSERT_EVENT = _events.insert().values({c.name: bindparam(c.name) for c in _events.columns})
-_INSERT_RESOURCE = _resources.insert().values(
-    {c.name: bindparam(c.name) for c in _resources.columns})
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,14 +88,14 @@ class SqlAuditEvents:
         """Store events (one INSERT of all their rows, one of all their resources)."""
         if not events:
             return
-        self._core.write_many(_INSERT_EVENT, [
+        self._core.insert_many(_events, [
             {"event_id": e.event_id, "account_id": e.account_id, "event_time": e.event_time,
              "event_name": e.event_name, "event_source": e.event_source,
              "username": e.username, "access_key_id": e.access_key_id,
              "read_only": e.read_only, "record": e.record} for e in events])
         resources = {(e.event_id, r.resource_type, r.resource_name)
                      for e in events for r in e.resources}
-        self._core.write_many(_INSERT_RESOURCE, [
+        self._core.insert_many(_resources, [
             {"event_id": event_id, "resource_type": kind, "resource_name": name}
             for event_id, kind, name in sorted(resources)])
 

@@ -147,8 +147,9 @@ class DriverWrite:
             cursor.execute(self.sql, tuple(parameters[name] for name in self.positional))
         return int(cursor.rowcount)
 
-    def run_many(self, cursor: Any, rows: Sequence[Mapping[str, Any]]) -> None:
-        """The statement once per row, in one executemany (an INSERT of many rows)."""
+    def run_many(self, cursor: Any, rows: Sequence[Mapping[str, Any]]) -> int:
+        """The statement once per row, in one executemany (an INSERT of many
+        rows); how many rows."""
         prepared = []
         for row in rows:
             parameters = {**dict(self.constants), **row}
@@ -157,6 +158,7 @@ class DriverWrite:
             prepared.append(parameters if self.positional is None
                             else tuple(parameters[name] for name in self.positional))
         cursor.executemany(self.sql, prepared)
+        return len(prepared)
 
 
 def _row_class(keys: tuple[str, ...]) -> Callable[..., Any]:
@@ -421,44 +423,26 @@ class TransactionCore:
     def write(self, statement: UpdateBase, parameters: Mapping[str, Any]) -> int:
         """Run an UPDATE or DELETE built once at module level (its bound
         parameters given here) on the driver's cursor; the rows it changed."""
-        if self.read_only:
-            raise ReadOnlyTransaction("write attempted in a read-only transaction")
-        if self.failure is not None:
-            raise TransactionAborted(
-                "the transaction already failed; leave the transaction block") from self.failure
-        connection = self._connection if self._connection is not None else self.begin()
-        database = self.database
-        write = driver_write(statement, connection.dialect)
-        driver = connection.connection.driver_connection
-        assert driver is not None
-        cursor = driver.cursor()
-        try:
-            count = write.run(cursor, parameters)
-            if count != 0:
-                self.changed = True
-            return count
-        except database.driver_error as exc:
-            self.failure = database.translate_driver(exc)
-            raise self.failure from exc
-        finally:
-            cursor.close()
+        return self._write(statement, lambda write, cursor: write.run(cursor, parameters))
 
     def insert(self, table: Table, values: Mapping[str, Any]) -> None:
         """Insert one row on the driver's cursor (a duplicate key raises Conflict)."""
         self.write(_insert_statement(table, tuple(values)), values)
 
-    def write_many(self, statement: UpdateBase, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Run a write built once at module level (an INSERT with a bound
-        parameter per column) once per row, on the driver's cursor: for rows
-        written in bulk, where SQLAlchemy's per-row machinery would cost
-        more than the database."""
+    def insert_many(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert rows (each with the same columns) in one executemany on the
+        driver's cursor: for rows written in bulk, where SQLAlchemy's per-row
+        machinery would cost more than the database."""
+        if rows:
+            self._write(_insert_statement(table, tuple(rows[0])),
+                        lambda write, cursor: write.run_many(cursor, rows))
+
+    def _write(self, statement: UpdateBase, run: Callable[[DriverWrite, Any], int]) -> int:
         if self.read_only:
             raise ReadOnlyTransaction("write attempted in a read-only transaction")
         if self.failure is not None:
             raise TransactionAborted(
                 "the transaction already failed; leave the transaction block") from self.failure
-        if not rows:
-            return
         connection = self._connection if self._connection is not None else self.begin()
         database = self.database
         write = driver_write(statement, connection.dialect)
@@ -466,8 +450,10 @@ class TransactionCore:
         assert driver is not None
         cursor = driver.cursor()
         try:
-            write.run_many(cursor, rows)
-            self.changed = True
+            count = run(write, cursor)
+            if count != 0:
+                self.changed = True
+            return count
         except database.driver_error as exc:
             self.failure = database.translate_driver(exc)
             raise self.failure from exc
