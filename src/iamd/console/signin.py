@@ -56,7 +56,7 @@ def signin(view: View) -> Response:
         result = sign_in_user(view.runtime, view.field("account"), view.field("username"),
                               password, view.client_ip, view.now)
     if result.state is None or result.state.kind != PENDING_MFA:  # else the MFA step's
-        _record(view, root=root, succeeded=result.state is not None, mfa_used=False,
+        record_console_login(view, root=root, succeeded=result.state is not None, mfa_used=False,
                 state=result.state, account_ref=view.field("account"),
                 user_name=view.field("username"), email=view.field("email"))
     if result.state is None:
@@ -83,7 +83,7 @@ def mfa(view: View) -> Response:
                            error="Your sign-in form expired. Please try again.")
     result = complete_mfa(view.runtime, session.state, view.field("mfa_code"), view.client_ip,
                           view.now)
-    _record(view, root=(session.state.base or {}).get("kind") == ROOT_USER,
+    record_console_login(view, root=(session.state.base or {}).get("kind") == ROOT_USER,
             succeeded=result.state is not None, mfa_used=True, state=session.state)
     if result.state is None:
         return view.render("mfa.html", status=429 if result.retry_after else 401,
@@ -95,15 +95,17 @@ def mfa(view: View) -> Response:
     return view.redirect(redirect_uri)
 
 
-def _record(view: View, *, root: bool, succeeded: bool, mfa_used: bool,
-            state: ConsoleState | None, account_ref: str = "", user_name: str = "",
-            email: str = "") -> None:
+def record_console_login(view: View, *, root: bool, succeeded: bool, mfa_used: bool,
+                         state: ConsoleState | None, account_ref: str = "",
+                         user_name: str = "", email: str = "",
+                         session: ConsoleState | None = None) -> None:
     """The attempt's ConsoleLogin audit event (built off the request)."""
     record_sign_in(view.runtime, SignIn(
         view.runtime, view.client_ip, view.request.headers.get("user-agent", ""),
         str(view.request.url.replace(query="")), root, account_ref=account_ref,
         user_name=user_name, email=email, account_id=state.account_id if state else "",
-        user_id=state.user_id if state else "", succeeded=succeeded, mfa_used=mfa_used))
+        user_id=state.user_id if state else "", succeeded=succeeded, mfa_used=mfa_used,
+        session=session))
 
 
 def change_password(view: View) -> Response:

@@ -10,10 +10,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import httpx
+
 from iamd.testing import IamdServer
 
 from .browser import admin_signed_in, sign_in
 from .test_mfa_sign_in import PASSWORD, _enable_mfa, _user_with_password
+from .test_switch_role_and_federation import _signin_token, _trust
 
 
 def console_events(server: IamdServer, attribute: str, value: str,
@@ -110,3 +113,27 @@ def test_an_mfa_sign_in_says_mfa_used(console_server: IamdServer, browser: Any) 
                   if e["requestParameters"]["virtualMFADeviceName"] == "mfa-audited")
     assert device["base32StringSeed"] == "HIDDEN_DUE_TO_SECURITY_REASONS"
     assert device["qRCodePNG"] == "HIDDEN_DUE_TO_SECURITY_REASONS"
+
+
+def test_a_federated_sign_in_is_its_role_sessions_console_login(
+        console_server: IamdServer) -> None:
+    iam = console_server.client("iam")
+    role = iam.create_role(RoleName="AuditedBroker",
+                           AssumeRolePolicyDocument=_trust(console_server.account_id))["Role"]
+    credentials = console_server.client("sts").assume_role(
+        RoleArn=role["Arn"], RoleSessionName="audit-broker")["Credentials"]
+    token = _signin_token(console_server, credentials).json()["SigninToken"]
+    login = httpx.get(f"{console_server.endpoint}/federation",
+                      params={"Action": "login", "Issuer": "https://broker.example/",
+                              "SigninToken": token})
+    assert login.status_code == 303
+    found = console_events(console_server, "Username", "audit-broker", until=lambda found: any(
+        e["eventName"] == "ConsoleLogin" for e in found))
+    (event,) = [e for e in found if e["eventName"] == "ConsoleLogin"]
+    identity = event["userIdentity"]
+    assert identity["type"] == "AssumedRole"
+    assert identity["arn"].endswith(":assumed-role/AuditedBroker/audit-broker")
+    assert identity["sessionContext"]["sessionIssuer"]["arn"] == role["Arn"]
+    assert identity["accessKeyId"] == credentials["AccessKeyId"]
+    assert event["responseElements"] == {"ConsoleLogin": "Success"}
+    assert credentials["SessionToken"] not in json.dumps(event)

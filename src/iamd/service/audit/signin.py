@@ -7,7 +7,8 @@ AwsConsoleSignIn, `responseElements` {"ConsoleLogin": "Success"} or
 `additionalEventData` with MFAUsed. As in AWS, a failure under a user name
 the account does not have records the name as HIDDEN_DUE_TO_SECURITY_REASONS
 (people type passwords into the name field). Who signed in is looked up by
-the background writer, not the sign-in request.
+the background writer, not the sign-in request. A federated sign-in (the
+federation endpoint, SAML) is its role session's ConsoleLogin.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from iamd.service.audit.record import CONSOLE_SIGN_IN, build_event
+from iamd.service.audit.record import CONSOLE_SIGN_IN, build_event, user_identity, username_of
 from iamd.service.audit.shapes import HIDDEN
+from iamd.service.console_sessions import ConsoleState, SessionGone, caller_of
 from iamd.service.console_signin import find_account
 from iamd.service.context import RequestInfo
 from iamd.service.runtime import Runtime
@@ -45,6 +47,7 @@ class SignIn:
     user_id: str = ""
     succeeded: bool = False
     mfa_used: bool = False
+    session: ConsoleState | None = None  # a federated sign-in's role session
     at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def event(self) -> StoredEvent:
@@ -63,6 +66,12 @@ class SignIn:
             read_only=False, event_type=CONSOLE_SIGN_IN, additional=additional)
 
     def _identity(self, tx: Transaction) -> tuple[dict[str, Any], str | None]:
+        if self.session is not None:
+            try:
+                caller = caller_of(self.runtime, self.session, self.at)
+            except SessionGone:  # its credentials ended before the writer came
+                return {"type": "AssumedRole", "accountId": self.session.account_id}, None
+            return user_identity(caller), username_of(caller)
         if self.root:
             account = (tx.accounts.get(self.account_id) if self.account_id
                        else tx.accounts.get_by_email(self.email.strip()) if self.email.strip()
