@@ -162,8 +162,7 @@ def _anonymous_identity(name: str, params: Mapping[str, Any],
     return identity, account, subject
 
 
-def _resources(call: ApiCall, parameters: tuple[tuple[str, str], ...],
-               account_id: str) -> tuple[AuditResource, ...]:
+def _resources(call: ApiCall, parameters: tuple[tuple[str, str], ...]) -> tuple[AuditResource, ...]:
     found = []
     for parameter, kind in parameters:
         value = call.params.get(parameter)
@@ -225,7 +224,7 @@ def api_call_event(call: ApiCall) -> StoredEvent:
     response = None
     if call.error is None and shapes.response is not None and call.result is not None:
         response = shapes.response(call.result)
-    resources = _resources(call, shapes.resource_parameters, account)
+    resources = _resources(call, shapes.resource_parameters)
     extra: dict[str, Any] = {}
     if info.console:
         extra["sessionCredentialFromConsole"] = "true"
