@@ -32,7 +32,8 @@ from iamd.auth.authenticate import authenticate
 from iamd.auth.sigv4 import SignedRequest, parse_signed_request
 from iamd.model.errors import AwsError, MissingAuthenticationToken, ServiceFailure
 from iamd.service.context import Caller
-from iamd.service.dispatch import anonymous_caller, execute, is_read
+from iamd.service.dispatch import anonymous_caller, execute, is_read, retried
+from iamd.service.registry import Result
 from iamd.service.runtime import Runtime
 from iamd.service.sts import outbound_discovery
 from iamd.store.interface import Transaction
@@ -108,22 +109,22 @@ class QueryEndpoint:
         service = exchange.service = _service_for(action, signed.service if signed else None)
         protocol = PROTOCOLS[service]
         region = signed.region if signed else "us-east-1"
-        if signed is not None and is_read(service, action):
-            # A read authenticates and runs in one read-only transaction.
-            with self.runtime.store.transaction(read_only=True) as tx:
-                caller = self._authenticate(exchange, signed, tx)
-                operation, arguments = protocol.decode(params)
-                result = execute(self.runtime, caller, exchange.info(region), service, operation,
-                                 arguments, transaction=tx)
+        if signed is not None:
+            # A signed call authenticates and runs in one transaction, read-only
+            # for a read: one BEGIN, one generation read, one COMMIT for both.
+            def attempt() -> tuple[str, Result]:
+                with self.runtime.store.transaction(read_only=is_read(service, action)) as tx:
+                    caller = self._authenticate(exchange, signed, tx)
+                    operation, arguments = protocol.decode(params)
+                    return operation, execute(self.runtime, caller, exchange.info(region),
+                                              service, operation, arguments, transaction=tx)
+            operation, result = retried(attempt)
         else:
-            signer = self._authenticate(exchange, signed, None) if signed is not None else None
             operation, arguments = protocol.decode(params)
-            if signer is None:
-                if operation not in UNSIGNED_STS:
-                    raise MissingAuthenticationToken()
-                signer = anonymous_caller()
-            result = execute(self.runtime, signer, exchange.info(region), service, operation,
-                             arguments)
+            if operation not in UNSIGNED_STS:
+                raise MissingAuthenticationToken()
+            result = execute(self.runtime, anonymous_caller(), exchange.info(region), service,
+                             operation, arguments)
         return Response(protocol.encode_result(operation, result or {}, exchange.request_id),
                         media_type=XML)
 

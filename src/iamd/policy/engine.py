@@ -146,17 +146,67 @@ def evaluate_request(request: Mapping[str, Any] | str, reference: bool = False) 
     return BatchEvaluator(reference, capacity=0).evaluate(request)
 
 
+_DECODER = json.JSONDecoder()
+_SPACE = " \t\n\r"
+
+
+def _object_and_policies_text(line: str) -> tuple[Any, str | None]:
+    """The line's JSON value and, when it is an object, the exact text of its
+    "policies" member (None without one): the cache key, taken while
+    decoding, instead of printing the decoded value again (for a corpus
+    line of policy documents that costs twice the decoding). Anything
+    irregular is left to json.loads, which also words the error."""
+    try:
+        at = len(line) - len(line.lstrip(_SPACE))
+        if line[at:at + 1] != "{":
+            return json.loads(line), None
+        members: dict[str, Any] = {}
+        text = None
+        at += 1
+        while line[at] in _SPACE:
+            at += 1
+        while line[at] != "}":
+            key, at = json.decoder.scanstring(line, at + 1)  # type: ignore[attr-defined]
+            while line[at] in _SPACE:
+                at += 1
+            if line[at] != ":":
+                raise ValueError("expected ':'")
+            at += 1
+            while line[at] in _SPACE:
+                at += 1
+            value, end = _DECODER.raw_decode(line, at)
+            if key == "policies":
+                text = line[at:end]
+            members[key] = value
+            at = end
+            while line[at] in _SPACE:
+                at += 1
+            if line[at] == ",":
+                at += 1
+                while line[at] in _SPACE:
+                    at += 1
+                if line[at] == "}":
+                    raise ValueError("a member expected after ','")
+            elif line[at] != "}":
+                raise ValueError("expected ',' or '}'")
+        if line[at + 1:].strip(_SPACE):
+            raise ValueError("extra data")
+        return members, text
+    except (ValueError, IndexError):
+        return json.loads(line), None
+
+
 class BatchEvaluator:
     """The command-line contract over many requests, compiling each distinct
     set of policies once.
 
     Requests of a batch (a test corpus, JSON Lines) often share their
-    policies; the compiled set is kept under the exact value of the
-    request's `policies`, which is all it depends on, for the `capacity` most
-    recent distinct sets. The key is the value's repr: exact for JSON values
-    (a string and a number or a boolean never print alike) and several times
-    cheaper than dumping JSON again; the same policies with their keys in
-    another order only compile twice. A set that does not compile is
+    policies; the compiled set is kept under the exact text of the request's
+    `policies` member (the same text is the same value), which is all it
+    depends on, for the `capacity` most recent distinct sets; a request given
+    as a mapping is keyed by the value's repr (exact for JSON values, where a
+    string and a number or a boolean never print alike). The same policies
+    written differently only compile twice. A set that does not compile is
     compiled again (and fails the same way) each time."""
 
     def __init__(self, reference: bool = False, capacity: int = 256) -> None:
@@ -164,10 +214,10 @@ class BatchEvaluator:
         self.capacity = capacity
         self._sets: dict[str, PolicySet] = {}
 
-    def _policy_set(self, policies: Any) -> PolicySet:
+    def _policy_set(self, policies: Any, text: str | None = None) -> PolicySet:
         if self.capacity <= 0:
             return policy_set_from_json(policies, self.reference)
-        key = repr(policies)
+        key = text if text is not None else repr(policies)
         found = self._sets.pop(key, None)
         if found is None:
             found = policy_set_from_json(policies, self.reference)
@@ -179,11 +229,15 @@ class BatchEvaluator:
     def evaluate(self, request: Mapping[str, Any] | str) -> dict[str, Any]:
         """Decide one request; errors become a result too."""
         try:
-            data = json.loads(request) if isinstance(request, str) else request
+            text = None
+            if isinstance(request, str):
+                data, text = _object_and_policies_text(request)
+            else:
+                data = request
             if not isinstance(data, Mapping):
                 raise InvalidRequest("a request must be a JSON object")
             parsed = Request.from_json(data)
-            return self._policy_set(data.get("policies")).decide(parsed).to_json()
+            return self._policy_set(data.get("policies"), text).decide(parsed).to_json()
         except json.JSONDecodeError as exc:
             return {"error": {"code": "InvalidRequest", "message": f"not JSON: {exc}"}}
         except AwsError as exc:

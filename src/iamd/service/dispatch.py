@@ -13,7 +13,9 @@ handed to the audit trail's background writer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import nullcontext
+from typing import TypeVar
 
 from iamd.model.errors import (
     AwsError,
@@ -35,6 +37,8 @@ from iamd.store.interface import Transaction
 
 ATTEMPTS = 3  # a deadlock or lock timeout is retried: the transaction did nothing
 
+T = TypeVar("T")
+
 # The caller of an unsigned request: the STS calls that carry their own proof
 # of identity (a web identity token, a SAML assertion) and authorize nothing
 # through the caller's policies.
@@ -49,10 +53,12 @@ def execute(runtime: Runtime, caller: Caller, info: RequestInfo, service: str,
             name: str, params: Params, *, transaction: Transaction | None = None) -> Result:
     """Run one operation for `caller`.
 
-    `transaction`, if given, is an open read-only transaction a read runs in
-    (the Query endpoint authenticates in it too: one BEGIN for both); a write
-    always runs in a transaction of its own. A read in a given transaction is
-    not retried on contention: the transaction is the caller's."""
+    `transaction`, if given, is the caller's open transaction, which the
+    operation runs in (the Query endpoint authenticates in it: one BEGIN for
+    both): any operation in a writing one, a read in a read-only one (a write
+    given a read-only transaction opens its own). Contention in a given
+    transaction is its owner's to retry (`retried`); in its own, execute
+    retries."""
     trail = runtime.audit
     spec = OPERATIONS.get((service, name))
     if trail is None or spec is None:
@@ -61,14 +67,12 @@ def execute(runtime: Runtime, caller: Caller, info: RequestInfo, service: str,
     try:
         result = _execute(runtime, caller, info, service, name, params, transaction, call)
     except AwsError as error:
-        call.error = error  # the write rolled back: its event is stored on its own
+        call.error = error  # a write rolls back with its event: the error's is stored apart
         trail.later(call)
         raise
     if spec.read_only:
         call.result = result
         trail.later(call)
-    elif call.stored is not None:
-        trail.committed(call.stored)
     return result
 
 
@@ -81,20 +85,31 @@ def _execute(runtime: Runtime, caller: Caller, info: RequestInfo, service: str, 
         # Every operation of both models is served (docs/operations.md); this answers
         # only if a model update brings one iamd does not know yet.
         raise NotImplementedOperation(f"iamd does not implement {service}:{name} yet.")
-    shared = transaction if spec.read_only else None
-    attempts = 1 if shared is not None else ATTEMPTS
-    for attempt in range(attempts):
-        try:
+    shared = transaction if transaction is not None and (
+        spec.read_only or not transaction.read_only) else None
+    try:
+        if shared is not None:
             result = _run(runtime, caller, info, spec, params, shared, call)
-        except Contention:
-            if attempt == attempts - 1:
-                raise Throttling("Rate exceeded") from None
-        except InvalidMarker:
-            raise ValidationError("Invalid Marker.") from None
         else:
-            record_call(runtime, caller, info, service, name)
-            return result
-    raise AssertionError("unreachable")
+            result = retried(lambda: _run(runtime, caller, info, spec, params, None, call))
+    except InvalidMarker:
+        raise ValidationError("Invalid Marker.") from None
+    record_call(runtime, caller, info, service, name)
+    return result
+
+
+def retried(attempt: Callable[[], T]) -> T:
+    """`attempt()` (one whole transaction), again on a deadlock or lock
+    timeout, which left nothing behind; Throttling once ATTEMPTS failed."""
+    for _ in range(ATTEMPTS - 1):
+        try:
+            return attempt()
+        except Contention:
+            continue
+    try:
+        return attempt()
+    except Contention:
+        raise Throttling("Rate exceeded") from None
 
 
 def record_call(runtime: Runtime, caller: Caller, info: RequestInfo, service: str,
@@ -132,9 +147,10 @@ def _run(runtime: Runtime, caller: Caller, info: RequestInfo, spec: OperationSpe
             # leaves every node's caches valid.
             bump_generation(tx)
         if call is not None and not spec.read_only and runtime.audit is not None:
-            # The event commits with the change, or rolls back with it.
+            # The event commits with the change, or rolls back with it (in
+            # the caller's transaction too, when one was given).
             call.result = result
-            call.stored = runtime.audit.write(tx, call)
+            runtime.audit.write(tx, call)
     return result
 
 

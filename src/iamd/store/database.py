@@ -76,10 +76,13 @@ class Database:
     # which polls with sleeps of up to 100 ms; writers of other processes
     # still meet the busy timeout. Unused on PostgreSQL.
     writer: threading.Lock = field(default_factory=threading.Lock, compare=False)
-    # SQLite: read-only transactions draw from a pool of their own, so that a
-    # connection keeps its query_only pragma rather than setting it twice
-    # around every write request (which authenticates in a read first).
-    # PostgreSQL sets read-only in the BEGIN itself and shares one pool.
+    # Read-only transactions draw from a pool of their own, its connections
+    # read-only for good: on SQLite a connection then keeps its query_only
+    # pragma instead of switching it around every write; on PostgreSQL they
+    # run in autocommit with default_transaction_read_only, so a read costs
+    # no BEGIN and no COMMIT round trip. At READ COMMITTED each statement
+    # takes its own snapshot inside a transaction too, so nothing is lost:
+    # every read is as new as the generation read before it.
     readers: Engine | None = field(default=None, compare=False)
 
     def acquire_writer(self) -> bool:
@@ -99,7 +102,7 @@ class Database:
         for read_only in (False, True):
             options: dict[str, Any] = {READ_ONLY_OPTION: read_only}
             engine = self.readers if read_only and self.readers is not None else self.engine
-            if self.backend == "postgresql":
+            if self.backend == "postgresql" and engine is self.engine:
                 # A pool-level characteristic: SQLAlchemy sets it on each
                 # connection from this engine and resets it when the
                 # connection goes back to the pool.
@@ -159,7 +162,8 @@ def open_database(url: str, *, pool_size: int | None = None) -> Database:
     except BaseException:
         engine.dispose()
         raise
-    readers = _sqlite_engine(parsed, pool_size) if database.backend == "sqlite" else None
+    readers = (_sqlite_engine(parsed, pool_size) if database.backend == "sqlite"
+               else _postgresql_engine(parsed, pool_size, readers=True))
     return replace(database, revision=revision, readers=readers)
 
 
@@ -268,7 +272,7 @@ def _sqlite_on_begin(connection: Connection) -> None:
         raise DBAPIError.instance(statement, None, exc, sqlite3.Error) from exc
 
 
-def _postgresql_engine(url: URL, pool_size: int | None) -> Engine:
+def _postgresql_engine(url: URL, pool_size: int | None, *, readers: bool = False) -> Engine:
     url = url.set(drivername="postgresql+psycopg")
     connect_args: dict[str, Any] = {}
     if "application_name" not in url.query:
@@ -277,7 +281,7 @@ def _postgresql_engine(url: URL, pool_size: int | None) -> Engine:
         connect_args["connect_timeout"] = 10
     engine = create_engine(
         url,
-        isolation_level="READ COMMITTED",
+        isolation_level="AUTOCOMMIT" if readers else "READ COMMITTED",
         pool_size=pool_size or 10,
         max_overflow=20,
         pool_timeout=30,
@@ -291,7 +295,16 @@ def _postgresql_engine(url: URL, pool_size: int | None) -> Engine:
     # meets a restart as a failed statement, as it would after any ping.
     event.listen(engine, "checkout", _ping_when_idle)
     event.listen(engine, "checkin", _note_checkin)
+    if readers:
+        event.listen(engine, "connect", _read_only_session)
     return engine
+
+
+def _read_only_session(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    # Every statement of this connection is a read-only transaction: a write
+    # on it fails in PostgreSQL whatever iamd's own checks say.
+    dbapi_connection.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+    dbapi_connection.commit()
 
 
 # A pooled PostgreSQL connection idle longer than this is pinged before use.

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Select, bindparam, delete, select
+from sqlalchemy.sql.dml import UpdateBase
 
 from iamd.model.entities import InlinePolicy, Page, PrincipalKind
 from iamd.store import schema
@@ -20,6 +21,17 @@ from iamd.store.transaction import TransactionCore, fold
 _ALL: dict[PrincipalKind, Select[Any]] = {
     kind: select(table).where(table.c.owner_id == bindparam("owner_id"))
     .order_by(table.c.name_lower)
+    for kind, table in schema.INLINE_POLICY_TABLES.items()
+}
+
+_ONE: dict[PrincipalKind, Select[Any]] = {
+    kind: select(table).where((table.c.owner_id == bindparam("owner_id"))
+                              & (table.c.name_lower == bindparam("name_lower")))
+    for kind, table in schema.INLINE_POLICY_TABLES.items()
+}
+_DELETE: dict[PrincipalKind, UpdateBase] = {
+    kind: delete(table).where((table.c.owner_id == bindparam("owner_id"))
+                              & (table.c.name_lower == bindparam("name_lower")))
     for kind, table in schema.INLINE_POLICY_TABLES.items()
 }
 
@@ -36,16 +48,12 @@ class SqlInlinePolicies:
             update=("name", "document"))
 
     def get(self, kind: PrincipalKind, owner_id: str, name: str) -> InlinePolicy | None:
-        table = schema.INLINE_POLICY_TABLES[kind]
-        row = self._core.execute(select(table).where(
-            (table.c.owner_id == owner_id) & (table.c.name_lower == fold(name)))).first()
+        row = self._core.first(_ONE[kind], {"owner_id": owner_id, "name_lower": fold(name)})
         return None if row is None else InlinePolicy(kind, row.owner_id, row.name, row.document)
 
     def delete(self, kind: PrincipalKind, owner_id: str, name: str) -> bool:
-        table = schema.INLINE_POLICY_TABLES[kind]
-        result = self._core.execute(delete(table).where(
-            (table.c.owner_id == owner_id) & (table.c.name_lower == fold(name))))
-        return result.rowcount == 1
+        return self._core.write(_DELETE[kind],
+                                {"owner_id": owner_id, "name_lower": fold(name)}) == 1
 
     def list_names(self, kind: PrincipalKind, owner_id: str, *, after: str | None = None,
                    limit: int = 100) -> Page[str]:

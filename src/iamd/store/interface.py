@@ -20,7 +20,7 @@ keeps:
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol, TypeVar
@@ -348,6 +348,8 @@ class Transaction(Protocol):
 
     @property
     def read_only(self) -> bool: ...
+    def after_commit(self, hook: Callable[[], None]) -> None:
+        """Call `hook` once this transaction has committed (never if it rolls back)."""
     @property
     def changed(self) -> bool:
         """False while no write of this transaction has changed a row."""

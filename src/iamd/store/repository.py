@@ -79,11 +79,16 @@ class SqlTransaction:
     def __init__(self, core: TransactionCore) -> None:
         self._core = core
         self.read_only = core.read_only
+        self.committed_hooks: list[Callable[[], None]] = []
 
     @property
     def changed(self) -> bool:
         """False while no write of this transaction has changed a row."""
         return self._core.changed
+
+    def after_commit(self, hook: Callable[[], None]) -> None:
+        """Call `hook` once this transaction has committed (never if it rolls back)."""
+        self.committed_hooks.append(hook)
 
     @_repository
     def accounts(self) -> SqlAccounts:
@@ -214,12 +219,15 @@ class SqlStore:
         core = TransactionCore(self.database, read_only=read_only)
         if not read_only:
             core.begin()
+        tx = SqlTransaction(core)
         try:
-            yield SqlTransaction(core)
+            yield tx
         except BaseException:
             core.end(commit=False)
             raise
         core.end(commit=True)
+        for hook in tx.committed_hooks:
+            hook()
 
     def close(self) -> None:
         self.database.dispose()

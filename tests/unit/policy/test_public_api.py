@@ -54,3 +54,28 @@ def test_a_batch_compiles_each_set_of_policies_once_and_decides_as_one_request_d
     assert batch.evaluate(requests[2])["decision"] == "ExplicitDeny"
     assert batch.evaluate(requests[-1])["error"]["code"] == "MalformedPolicyDocument"
     assert batch.evaluate("not json")["error"]["code"] == "InvalidRequest"
+
+
+def test_a_batch_of_json_lines_decides_each_line_as_the_line_says() -> None:
+    # Lines are keyed by the text of their policies: the same text decides
+    # alike, a different text (or spacing) its own way, and a line that is
+    # not one JSON object answers as json.loads would have it.
+    import json
+
+    from iamd.policy import BatchEvaluator, evaluate_request
+
+    principal = {"arn": "arn:aws:iam::111122223333:user/alice", "account": "111122223333"}
+
+    def line(effect: str, spacing: str = "") -> str:
+        policy = {"Statement": [{"Effect": effect, "Action": "s3:*", "Resource": "*"}]}
+        return ('{"action": "s3:GetObject", "resource": "arn:aws:s3:::b/k", "principal": '
+                + json.dumps(principal) + f',{spacing}"policies"{spacing}:{spacing}'
+                + json.dumps({"identity": [policy]}) + spacing + "}")
+
+    batch = BatchEvaluator()
+    for text in (line("Allow"), line("Deny"), line("Allow", " \t"), line("Deny", "\n")):
+        assert batch.evaluate(text) == evaluate_request(json.loads(text))
+    assert batch.evaluate(line("Allow"))["decision"] == "Allow"
+    assert batch.evaluate(line("Deny", " "))["decision"] == "ExplicitDeny"
+    for broken in ('{"action": "a",}', '{"action" "a"}', line("Allow") + " x", "[1]", ""):
+        assert batch.evaluate(broken)["error"]["code"] == "InvalidRequest", broken

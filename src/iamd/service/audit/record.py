@@ -77,7 +77,6 @@ class ApiCall:
     result: Mapping[str, Any] | None = None
     error: AwsError | None = None
     verdicts: list[Verdict] = field(default_factory=list)
-    stored: StoredEvent | None = None  # a write's event, stored in its transaction
     at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def event(self) -> StoredEvent:

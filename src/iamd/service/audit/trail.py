@@ -61,16 +61,17 @@ class AuditTrail:
 
     # --- from requests ------------------------------------------------------
     def write(self, tx: Transaction, call: ApiCall) -> StoredEvent:
-        """Store a write's event in the write's own transaction."""
+        """Store a write's event in the write's own transaction; it is
+        streamed with the next batch once that transaction has committed."""
         event = api_call_event(call)
         tx.audit_events.insert([event])
+        if self._stream is not None:
+            tx.after_commit(lambda: self._streamed_later(event))
         return event
 
-    def committed(self, event: StoredEvent) -> None:
-        """A write's event committed: stream it with the next batch."""
-        if self._stream is not None:
-            with self._lock:
-                self._committed.append(event)
+    def _streamed_later(self, event: StoredEvent) -> None:
+        with self._lock:
+            self._committed.append(event)
 
     def later(self, item: Deferred | StoredEvent) -> None:
         """An event of something that changed nothing: stored with the next batch."""
