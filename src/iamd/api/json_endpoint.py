@@ -7,8 +7,8 @@ with the error's status. `SERVICES` lists the services served this way;
 adding one is a line there. The input is read by walking the operation's
 input shape from botocore's model (timestamps are epoch seconds), the
 result written by walking the output shape. Authentication and the
-operation run exactly as for the Query endpoint (a read shares one
-read-only transaction with authentication).
+operation run exactly as for the Query endpoint (in one transaction,
+read-only for a read).
 
 (The audit trail's LookupEvents needed this before a shared JSON protocol
 module existed; it is written to be folded into that one.)
@@ -30,7 +30,7 @@ from iamd.api.lifecycle import Exchange
 from iamd.auth.authenticate import authenticate
 from iamd.auth.sigv4 import parse_signed_request
 from iamd.model.errors import AwsError, InternalFailure, ValidationError
-from iamd.service.dispatch import execute, is_read
+from iamd.service.dispatch import execute, is_read, retried
 from iamd.service.runtime import Runtime
 
 TARGET = "x-amz-target"
@@ -162,18 +162,17 @@ class JsonEndpoint:
                                       exchange.headers)
         runtime = self.runtime
         info = exchange.info(signed.region)
-        if is_read(service, name):
-            with runtime.store.transaction(read_only=True) as tx:
+
+        def attempt() -> Any:
+            # As the Query endpoint: authentication and the call in one
+            # transaction, read-only for a read.
+            with runtime.store.transaction(read_only=is_read(service, name)) as tx:
                 caller = authenticate(runtime, signed, exchange.method, exchange.path,
                                       exchange.query, exchange.headers, exchange.body,
                                       exchange.now, tx)
                 params = decode_input(operation, exchange.body)
-                result = execute(runtime, caller, info, service, name, params, transaction=tx)
-        else:
-            caller = authenticate(runtime, signed, exchange.method, exchange.path,
-                                  exchange.query, exchange.headers, exchange.body, exchange.now)
-            result = execute(runtime, caller, info, service, name,
-                             decode_input(operation, exchange.body))
+                return execute(runtime, caller, info, service, name, params, transaction=tx)
+        result = retried(attempt)
         body = _encode(operation.output_shape, result or {}) if operation.output_shape else {}
         return Response(json.dumps(body, separators=(",", ":")), media_type=CONTENT_TYPE)
 
