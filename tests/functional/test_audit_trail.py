@@ -392,3 +392,17 @@ def test_queued_events_are_written_at_shutdown(tmp_path: Path) -> None:
     with IamdServer.start(tmp_path / "node") as server:
         events = lookup(server, "ResourceName", "last-words", until=lambda found: len(found) >= 6)
         assert {record(e)["requestID"] for e in events} >= set(request_ids)
+
+
+def test_the_stream_can_go_to_stdout(tmp_path: Path) -> None:
+    with IamdServer.start(tmp_path / "node", extra_args=["--audit-log", "-"]) as server:
+        iam = server.client("iam")
+        iam.create_user(UserName="streamed")
+        key = iam.create_access_key(UserName="streamed")["AccessKey"]
+        request_id = iam.get_user(UserName="streamed")["ResponseMetadata"]["RequestId"]
+    lines = [json.loads(line) for line in server.log_path.read_text().splitlines()
+             if line.startswith('{"eventVersion"')]
+    assert [e["eventName"] for e in lines if e["requestParameters"] == {"userName": "streamed"}] \
+        == ["CreateUser", "CreateAccessKey", "GetUser"]
+    assert any(e["requestID"] == request_id for e in lines)
+    assert key["SecretAccessKey"] not in server.log_path.read_text()
