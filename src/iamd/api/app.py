@@ -144,10 +144,12 @@ class QueryEndpoint:
 
 def create_app(runtime: Runtime) -> Starlette:
     endpoint = QueryEndpoint(runtime)
+    # POST / also serves the JSON 1.1 services (Organizations): by X-Amz-Target.
+    posted = TargetRouted(endpoint, JsonEndpoint(runtime))
     authorizer = AuthorizeEndpoint(runtime)
 
     async def query(request: Request) -> Response:
-        return await serve(endpoint, request)
+        return await serve(posted if request.method == "POST" else endpoint, request)
 
     async def authorize(request: Request) -> Response:
         return await serve(authorizer, request)
@@ -203,8 +205,7 @@ def create_app(runtime: Runtime) -> Starlette:
     # The two API endpoints are served ahead of Starlette's routing (the routes
     # above stay as their description, and answer a URL the fast path leaves).
     fast = Middleware(EndpointRoutes, endpoints={
-        ("GET", "/"): endpoint, ("POST", "/"): TargetRouted(endpoint, JsonEndpoint(runtime)),
-        ("POST", AUTHORIZE_PATH): authorizer})
+        ("GET", "/"): endpoint, ("POST", "/"): posted, ("POST", AUTHORIZE_PATH): authorizer})
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[fast])
     app.state.runtime = runtime
     return app

@@ -1,149 +1,30 @@
-"""The AWS JSON 1.1 protocol on `POST /`, for services beyond IAM and STS.
+"""The AWS JSON 1.1 protocol on `/`: services such as Organizations.
 
-A JSON request names its operation in `X-Amz-Target` (`<prefix>.<Operation>`,
-the prefix from the service model's metadata) and carries its input as a
-JSON body; the answer is JSON, an error `{"__type": code, "message": ...}`
-with the error's status. `SERVICES` lists the services served this way;
-adding one is a line there. The input is read by walking the operation's
-input shape from botocore's model (timestamps are epoch seconds), the
-result written by walking the output shape. Authentication and the
-operation run exactly as for the Query endpoint (in one transaction,
-read-only for a read).
-
-(The audit trail's LookupEvents needed this before a shared JSON protocol
-module existed; it is written to be folded into that one.)
+A POST to `/` carrying `X-Amz-Target` is a JSON 1.1 call (`TargetRouted`
+sends it here; anything else is the Query endpoint's). One request: find the
+service and operation from the target, read the SigV4 claims, authenticate
+and run the operation in one transaction (as the Query endpoint does), answer
+the output as JSON. Errors are JSON `{"__type", "Message"}`.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-from datetime import UTC, datetime
-from functools import cache
-from typing import Any
-
-from botocore.loaders import Loader
-from botocore.model import OperationModel, ServiceModel, Shape
 from starlette.responses import Response
 
-from iamd.api.lifecycle import Exchange
+from iamd.api.json_protocol import JSON_CONTENT_TYPE, JsonProtocol, protocol_for_target
+from iamd.api.lifecycle import Endpoint, Exchange
 from iamd.auth.authenticate import authenticate
 from iamd.auth.sigv4 import parse_signed_request
-from iamd.model.errors import AwsError, InternalFailure, ValidationError
+from iamd.model.errors import AwsError, ServiceFailure
 from iamd.service.dispatch import execute, is_read, retried
+from iamd.service.registry import Result
 from iamd.service.runtime import Runtime
 
-TARGET = "x-amz-target"
-CONTENT_TYPE = "application/x-amz-json-1.1"
-
-# Services served over JSON 1.1: botocore's service name, found by its target prefix.
-SERVICES = ("cloudtrail",)
-
-# What JSON services call the errors iamd raises under their Query names.
-_JSON_CODES = {
-    "AccessDenied": "AccessDeniedException",
-    "InvalidClientTokenId": "UnrecognizedClientException",
-    "SignatureDoesNotMatch": "InvalidSignatureException",
-    "ValidationError": "ValidationException",
-    "Throttling": "ThrottlingException",
-    "ServiceFailure": "InternalFailure",
-}
-
-
-class SerializationException(ValidationError):
-    code = "SerializationException"
-
-
-class UnknownOperationException(ValidationError):
-    code = "UnknownOperationException"
-
-
-@cache
-def _model(service: str) -> ServiceModel:
-    return ServiceModel(Loader().load_service_model(service, "service-2"), service_name=service)
-
-
-@cache
-def _targets() -> dict[str, str]:
-    return {_model(s).metadata["targetPrefix"]: s for s in SERVICES}
-
-
-def is_json_request(headers: Mapping[str, str]) -> bool:
-    return headers.get(TARGET, "").rpartition(".")[0] in _targets()
-
-
-def _decode(shape: Shape, value: Any, where: str) -> Any:
-    kind = shape.type_name
-    if kind == "structure":
-        if not isinstance(value, dict):
-            raise SerializationException(f"{where} must be an object")
-        out = {}
-        for name, item in value.items():
-            member = shape.members.get(name)
-            if member is None:
-                raise SerializationException(f"Unknown member {name} in {where}")
-            if item is not None:
-                out[name] = _decode(member, item, name)
-        return out
-    if kind == "list":
-        if not isinstance(value, list):
-            raise SerializationException(f"{where} must be a list")
-        return [_decode(shape.member, item, where) for item in value]
-    if kind == "map":
-        if not isinstance(value, dict):
-            raise SerializationException(f"{where} must be an object")
-        return {str(k): _decode(shape.value, v, where) for k, v in value.items()}
-    if kind == "timestamp":
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return datetime.fromtimestamp(value, UTC)
-        if isinstance(value, str):
-            try:
-                return datetime.fromisoformat(value.replace("Z", "+00:00"))
-            except ValueError:
-                pass
-        raise SerializationException(f"{where} must be a timestamp")
-    if kind in ("integer", "long"):
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise SerializationException(f"{where} must be an integer")
-        return value
-    if kind == "boolean":
-        if not isinstance(value, bool):
-            raise SerializationException(f"{where} must be a boolean")
-        return value
-    if kind == "string":
-        if not isinstance(value, str):
-            raise SerializationException(f"{where} must be a string")
-        return value
-    return value
-
-
-def _encode(shape: Shape, value: Any) -> Any:
-    kind = shape.type_name
-    if kind == "structure":
-        return {name: _encode(shape.members[name], item) for name, item in value.items()
-                if item is not None and name in shape.members}
-    if kind == "list":
-        return [_encode(shape.member, item) for item in value]
-    if kind == "map":
-        return {k: _encode(shape.value, v) for k, v in value.items()}
-    if kind == "timestamp" and isinstance(value, datetime):
-        return value.timestamp()
-    return value
-
-
-def decode_input(operation: OperationModel, body: bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(body or b"{}")
-    except (ValueError, RecursionError):
-        raise SerializationException("The request body is not valid JSON.") from None
-    if operation.input_shape is None:
-        return {}
-    decoded: dict[str, Any] = _decode(operation.input_shape, data, "the request")
-    return decoded
+TARGET_HEADER = "x-amz-target"
 
 
 class JsonEndpoint:
-    """JSON 1.1 requests on `/` (lifecycle.py runs it like every endpoint)."""
+    """JSON 1.1 services on `/` (lifecycle.py runs it)."""
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
@@ -152,62 +33,53 @@ class JsonEndpoint:
         return False
 
     def handle(self, exchange: Exchange) -> Response:
-        prefix, _, name = exchange.headers.get(TARGET, "").rpartition(".")
-        service = _targets().get(prefix)
-        exchange.action, exchange.service = name, service
-        if service is None or name not in _model(service).operation_names:
-            raise UnknownOperationException(f"Unknown operation {name or prefix}.")
-        operation = _model(service).operation_model(name)
+        protocol, operation = protocol_for_target(exchange.headers.get(TARGET_HEADER, ""))
+        exchange.action = operation
+        exchange.service = protocol.service
         signed = parse_signed_request(exchange.method, exchange.path, exchange.query,
                                       exchange.headers)
-        runtime = self.runtime
-        info = exchange.info(signed.region)
+        service = protocol.service
 
-        def attempt() -> Any:
-            # As the Query endpoint: authentication and the call in one
-            # transaction, read-only for a read.
-            with runtime.store.transaction(read_only=is_read(service, name)) as tx:
-                caller = authenticate(runtime, signed, exchange.method, exchange.path,
+        def attempt() -> Result:
+            with self.runtime.store.transaction(read_only=is_read(service, operation)) as tx:
+                caller = authenticate(self.runtime, signed, exchange.method, exchange.path,
                                       exchange.query, exchange.headers, exchange.body,
                                       exchange.now, tx)
-                params = decode_input(operation, exchange.body)
-                return execute(runtime, caller, info, service, name, params, transaction=tx)
+                arguments = protocol.decode(operation, exchange.body)
+                return execute(self.runtime, caller, exchange.info(signed.region), service,
+                               operation, arguments, transaction=tx)
+
         result = retried(attempt)
-        body = _encode(operation.output_shape, result or {}) if operation.output_shape else {}
-        return Response(json.dumps(body, separators=(",", ":")), media_type=CONTENT_TYPE)
+        return Response(protocol.encode_result(operation, result or {}),
+                        media_type=JSON_CONTENT_TYPE)
 
     def render_error(self, error: AwsError, exchange: Exchange) -> Response:
-        code = _JSON_CODES.get(error.code, error.code)
-        return Response(json.dumps({"__type": code, "message": error.message}),
-                        status_code=error.status, media_type=CONTENT_TYPE,
-                        headers={"x-amzn-ErrorType": code})
+        return Response(JsonProtocol.encode_error(error), status_code=error.status,
+                        media_type=JSON_CONTENT_TYPE)
 
     def internal_failure(self) -> AwsError:
-        return InternalFailure("We encountered an internal error. Please try again.")
+        return ServiceFailure()
 
 
 class TargetRouted:
-    """`POST /` speaks both protocols: a request whose X-Amz-Target names a
-    JSON service is the JSON endpoint's, any other the Query endpoint's."""
+    """One path, two protocols: a request with `X-Amz-Target` goes to `json`,
+    any other to `query`."""
 
-    def __init__(self, query: Any, json_endpoint: JsonEndpoint) -> None:
+    def __init__(self, query: Endpoint, json: Endpoint) -> None:
         self.query = query
-        self.json = json_endpoint
+        self.json = json
 
-    def _pick(self, exchange: Exchange) -> Any:
-        return self.json if is_json_request(exchange.headers) else self.query
+    def _pick(self, exchange: Exchange) -> Endpoint:
+        return self.json if TARGET_HEADER in exchange.headers else self.query
 
     def inline(self, exchange: Exchange) -> bool:
-        return bool(self._pick(exchange).inline(exchange))
+        return self._pick(exchange).inline(exchange)
 
     def handle(self, exchange: Exchange) -> Response:
-        response: Response = self._pick(exchange).handle(exchange)
-        return response
+        return self._pick(exchange).handle(exchange)
 
     def render_error(self, error: AwsError, exchange: Exchange) -> Response:
-        response: Response = self._pick(exchange).render_error(error, exchange)
-        return response
+        return self._pick(exchange).render_error(error, exchange)
 
     def internal_failure(self) -> AwsError:
-        failure: AwsError = self.query.internal_failure()
-        return failure
+        return ServiceFailure()

@@ -1,4 +1,4 @@
-"""Imports every module of iamd.service.iam and iamd.service.sts, so that each
+"""Imports every module of iamd.service.iam, .sts and .organizations, so that each
 registers its operations; a new module needs no line here."""
 
 from __future__ import annotations
@@ -6,9 +6,9 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from iamd.service import iam, sts
+from iamd.service import iam, organizations, sts
 
-for _package in (iam, sts):
+for _package in (iam, sts, organizations):
     for _module in pkgutil.iter_modules(_package.__path__):
         importlib.import_module(f"{_package.__name__}.{_module.name}")
 
