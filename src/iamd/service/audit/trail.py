@@ -36,6 +36,17 @@ PRUNE_EVERY = 3600.0  # seconds
 MAX_PENDING = 100_000
 
 
+# The writer gives up the GIL this often (events built). Left to Python's
+# switch interval, a busy writer would keep every request thread and the
+# event loop, each of which drops the GIL at every socket call, waiting up
+# to 5 ms for it back, at every such call (the "convoy effect").
+YIELD_EVERY = 8
+
+
+def _let_requests_run() -> None:
+    time.sleep(0)
+
+
 class Deferred(Protocol):
     """Something that happened, kept as the request held it until the writer
     builds its event (ApiCall, AuthorizeCall, SignIn)."""
@@ -103,15 +114,19 @@ class AuditTrail:
                 pending, self._pending = self._pending, []
                 committed, self._committed = self._committed, []
             events: list[StoredEvent] = []
-            for item in pending:
+            for number, item in enumerate(pending, 1):
                 try:
                     events.append(item if isinstance(item, StoredEvent) else item.event())
                 except Exception:  # a bug in building one event must not lose the others
                     log.exception("could not build an audit event")
+                if number % YIELD_EVERY == 0:
+                    _let_requests_run()
             if events:
                 try:
                     with self._store.transaction() as tx:
-                        tx.audit_events.insert(events)
+                        for start in range(0, len(events), YIELD_EVERY * 8):
+                            tx.audit_events.insert(events[start:start + YIELD_EVERY * 8])
+                            _let_requests_run()
                 except Exception:
                     log.exception("could not store %d audit events; retrying", len(events))
                     with self._lock:
