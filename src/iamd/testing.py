@@ -20,7 +20,6 @@ tests/conftest.py has one per backend):
 
 from __future__ import annotations
 
-import csv
 import os
 import socket
 import subprocess
@@ -32,6 +31,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from iamd.service.admin_credentials import read_credentials_file
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -42,9 +43,10 @@ def free_port() -> int:
 
 def read_key(path: Path) -> tuple[str, str]:
     """The access key of a credentials file in the console's "Download .csv" form."""
-    with path.open() as handle:
-        row = next(iter(csv.DictReader(handle)))
-    return row["Access key ID"], row["Secret access key"]
+    credentials = read_credentials_file(path)
+    if credentials is None:
+        raise ValueError(f"no access key in {path}")
+    return credentials.access_key_id, credentials.secret_access_key
 
 
 @dataclass

@@ -160,7 +160,7 @@ def create_app(runtime: Runtime) -> Starlette:
     async def reset(request: Request) -> Response:
         if not runtime.dev_mode:
             return JSONResponse({"error": "reset is only available in --dev mode"}, status_code=404)
-        from iamd.service.bootstrap import reset_store
+        from iamd.service.dev_reset import reset_store
         await run_in_threadpool(reset_store, runtime)
         return JSONResponse({"status": "reset"})
 

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from iamd.service.runtime import DEFAULT_DEV_ACCOUNT_ID
 
 if TYPE_CHECKING:
-    from iamd.service.bootstrap import AdminCredentials
+    from iamd.service.admin_credentials import AdminCredentials
     from iamd.service.runtime import Runtime
 
 CONFIG_ENV = "IAMD_SERVE_CONFIG"
@@ -93,7 +93,7 @@ def build_runtime(config: dict[str, Any]) -> tuple[Runtime, AdminCredentials | N
     created the account (None on a store that has one)."""
     from iamd.service.bootstrap import initialize
     from iamd.service.runtime import Runtime
-    from iamd.service.sts.tokens import ensure_token_keys
+    from iamd.service.sts.token_keys import TokenKeys
     from iamd.service.usage import UsageRecorder
     from iamd.store.repository import open_store
     from iamd.store.secrets import SecretBox, SecretDecryptionError
@@ -101,29 +101,29 @@ def build_runtime(config: dict[str, Any]) -> tuple[Runtime, AdminCredentials | N
     data_dir = Path(config["data_dir"])
     data_dir.mkdir(parents=True, exist_ok=True)
     store = open_store(config["database"])
-    account_id = config.get("account_id") or (DEFAULT_DEV_ACCOUNT_ID if config["dev"] else "")
-    runtime = Runtime(store=store, secrets=SecretBox.load(data_dir), data_dir=data_dir,
-                      dev_mode=config["dev"], default_account_id=account_id)
-    if config.get("public_url"):
-        runtime.public_url = config["public_url"]
-    credentials = initialize(runtime)
+    secrets = SecretBox.load(data_dir)
+    token_keys = TokenKeys(store, secrets)
     try:
-        ensure_token_keys(runtime)
+        token_keys.ensure()
     except SecretDecryptionError:
         store.close()
         raise SystemExit(
             "iamd: this store's secrets were sealed under another master key; every iamd node "
             "sharing a database needs the same one (set IAMD_MASTER_KEY, or copy master.key "
             "from the first node's data directory)") from None
-    if credentials is not None:
-        runtime.initial_admin = credentials
+    account_id = config.get("account_id") or (DEFAULT_DEV_ACCOUNT_ID if config["dev"] else "")
+    runtime = Runtime(store=store, secrets=secrets, token_keys=token_keys, data_dir=data_dir,
+                      dev_mode=config["dev"], default_account_id=account_id,
+                      usage=UsageRecorder(store), audit=_audit_trail(store, config),
+                      **({"public_url": config["public_url"]} if config.get("public_url") else {}))
+    # What only the store knows once it has an account: the admin this start
+    # created (a dev-mode reset restores its key), and the default account.
+    runtime.initial_admin = initialize(runtime)
     with store.transaction(read_only=True) as tx:
         first = tx.accounts.first()
     if first is not None:
         runtime.default_account_id = account_id or first.account_id
-    runtime.usage = UsageRecorder(store)
-    runtime.audit = _audit_trail(store, config)
-    return runtime, credentials
+    return runtime, runtime.initial_admin
 
 
 # Turns the audit trail off, for bench/http_throughput.py to measure what it

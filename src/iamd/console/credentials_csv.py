@@ -18,9 +18,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from iamd.console.web import View, page, with_headers
+from iamd.service.admin_credentials import CSV_COLUMNS
 from iamd.service.runtime import Runtime
 
-USER_HEADER = ("User name", "Password", "Access key ID", "Secret access key", "Console login link")
+# The columns of the admin's own credentials file: one form for every new user.
+USER_HEADER = tuple(CSV_COLUMNS)
 KEY_HEADER = ("Access key ID", "Secret access key")
 
 

@@ -12,43 +12,30 @@ sign-in. The key's secret and the password are written once, to
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from iamd.model.entities import AccessKey, Account, Group, PrincipalKind, User
 from iamd.service import arns, ids
+from iamd.service.admin_credentials import (
+    ADMIN_USER,
+    AdminCredentials,
+    write_credentials_file,
+)
 from iamd.service.console_signin import generate_password
-from iamd.service.context import GENERATION_KEY
 from iamd.service.passwords import new_login_profile
 from iamd.service.runtime import Runtime
 from iamd.store.interface import Transaction
 from iamd.store.secrets import access_key_associated_data
 
 AWS_ACCOUNT = "aws"
-ADMIN_USER = "admin"
 ADMIN_GROUP = "Administrators"
 ADMIN_POLICY_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
-CREDENTIALS_FILE = "admin-credentials.csv"
-CSV_COLUMNS = ["User name", "Password", "Access key ID", "Secret access key", "Console login link"]
-
-
-@dataclass(frozen=True)
-class AdminCredentials:
-    account_id: str
-    user_name: str
-    access_key_id: str
-    secret_access_key: str
-    path: Path | None = None
-    password: str = ""  # the console password, first start only
-    signin_link: str = ""
 
 
 @cache
@@ -129,22 +116,6 @@ def signin_link(runtime: Runtime, account: str) -> str:
     return f"{runtime.public_url}/signin/{account}"
 
 
-def write_credentials_file(data_dir: Path, credentials: AdminCredentials,
-                           name: str = CREDENTIALS_FILE) -> Path:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    writer.writerow([credentials.user_name, credentials.password, credentials.access_key_id,
-                     credentials.secret_access_key, credentials.signin_link])
-    path = data_dir / name
-    data_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(buffer.getvalue())
-    os.chmod(path, 0o600)
-    return path
-
-
 def list_accounts(runtime: Runtime) -> list[Account]:
     accounts: list[Account] = []
     after = None
@@ -165,53 +136,3 @@ def add_account(runtime: Runtime, name: str = "", email: str | None = None,
     path = write_credentials_file(runtime.data_dir, credentials,
                                   f"account-{credentials.account_id}-admin-credentials.csv")
     return replace(credentials, path=path)
-
-
-def _admin_key(runtime: Runtime) -> AdminCredentials | None:
-    if runtime.initial_admin is not None:
-        return runtime.initial_admin
-    path = runtime.data_dir / CREDENTIALS_FILE
-    try:
-        with path.open(newline="") as handle:
-            row = next(csv.DictReader(handle))
-    except (OSError, StopIteration, csv.Error):
-        return None
-    key_id, secret = row.get("Access key ID"), row.get("Secret access key")
-    if not key_id or not secret:
-        return None
-    return AdminCredentials(runtime.default_account_id, row.get("User name") or ADMIN_USER,
-                            key_id, secret, path)
-
-
-def reset_store(runtime: Runtime) -> None:
-    """Dev mode: an empty account, as moto_server's reset leaves it.
-
-    No users or groups: the admin key the user holds (this process's, or the
-    one admin-credentials.csv was written with) keeps working, as a key of
-    the account's root user."""
-    from iamd.service.sts.tokens import ensure_token_keys
-    from iamd.store.maintenance import wipe
-
-    # The admin key the user holds: this process's, or (a restarted server, a
-    # second worker) the one the credentials file was written with.
-    key = _admin_key(runtime)
-    # The generation survives the wipe and moves on in its transaction: were it
-    # to start again from zero, another worker could meet a cache entry it
-    # made under the same number before the reset.
-    wipe(runtime.store, keep_counter=GENERATION_KEY)  # type: ignore[arg-type]  # dev mode: SQL store
-    runtime.forget_caches()
-    ensure_token_keys(runtime)
-    now = datetime.now(UTC)
-    account_id = runtime.default_account_id or ids.account_id()
-    with runtime.store.transaction() as tx:
-        load_aws_managed_policies(tx)
-        tx.accounts.insert(Account(account_id=account_id, name=f"iamd-{account_id}", email=None,
-                                   alias=None, created=now))
-        if key is not None:
-            sealed = runtime.secrets.encrypt(key.secret_access_key.encode(),
-                                             access_key_associated_data(key.access_key_id))
-            tx.access_keys.insert(AccessKey(id=key.access_key_id, user_id=None,
-                                            account_id=account_id, secret_ciphertext=sealed,
-                                            status="Active", created=now))
-        # Every node's caches of the emptied store are stale from here on.
-        tx.settings.increment(GENERATION_KEY)

@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from iamd.policy import PolicySet
+    from iamd.service.admin_credentials import AdminCredentials
     from iamd.service.audit.trail import AuditTrail
     from iamd.service.authentication import ResolvedKey
-    from iamd.service.bootstrap import AdminCredentials
+    from iamd.service.sts.token_keys import TokenKeys
     from iamd.service.usage import UsageRecorder
     from iamd.store.interface import Store
     from iamd.store.secrets import SecretBox
@@ -33,14 +34,13 @@ PermissionKey = tuple[str, str, tuple[str, ...], str]
 class Runtime:
     store: Store
     secrets: SecretBox
+    token_keys: TokenKeys  # STS session tokens' and authorization messages' keys
     data_dir: Path
     dev_mode: bool = False
     default_account_id: str = ""
     usage: UsageRecorder | None = None
     audit: AuditTrail | None = None  # the audit trail's writer (service/audit/trail.py)
     initial_admin: AdminCredentials | None = None  # dev mode: what a reset restores
-    token_keys: dict[int, bytes] | None = None  # STS token keys, unsealed (sts/tokens.py)
-    token_signing_key: int | None = None
     # Where clients reach this server; outbound federation issuers live under it.
     public_url: str = "http://127.0.0.1:8000"
     outbound_keys: dict[str, Any] = field(default_factory=dict)  # unsealed, sts/outbound_keys.py

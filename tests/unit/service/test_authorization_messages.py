@@ -11,11 +11,11 @@ import pytest
 
 from iamd.model.errors import InvalidAuthorizationMessage
 from iamd.service.runtime import Runtime
-from iamd.service.sts import tokens
 from iamd.service.sts.authorization_messages import (
     encode_authorization_message,
     open_authorization_message,
 )
+from iamd.service.sts.token_keys import TokenKeys
 from iamd.store import open_store
 from iamd.store.secrets import SecretBox
 
@@ -37,8 +37,9 @@ DECISION = {
 def runtime(tmp_path: Path) -> Iterator[Runtime]:
     store = open_store(f"sqlite:///{tmp_path / 'iamd.db'}")
     try:
-        made = Runtime(store=store, secrets=SecretBox(bytes(range(32))), data_dir=tmp_path)
-        tokens.ensure_token_keys(made)
+        made = Runtime(store=store, secrets=(box := SecretBox(bytes(range(32)))),
+                       token_keys=TokenKeys(store, box), data_dir=tmp_path)
+        made.token_keys.ensure()
         yield made
     finally:
         store.close()
@@ -65,7 +66,7 @@ def test_round_trip_in_aws_shape(runtime: Runtime) -> None:
 
 def test_messages_survive_key_rotation(runtime: Runtime) -> None:
     encoded = encode_authorization_message(runtime, DECISION)
-    tokens.rotate_keys(runtime)
+    runtime.token_keys.rotate()
     assert json.loads(open_authorization_message(runtime, encoded))["explicitDeny"] is True
     assert encode_authorization_message(runtime, DECISION) != encoded
 

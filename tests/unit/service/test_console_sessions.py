@@ -21,7 +21,7 @@ from iamd.service.console_sessions import (
 )
 from iamd.service.console_signin import INCORRECT, set_root_email, set_root_password
 from iamd.service.runtime import Runtime
-from iamd.service.sts import tokens
+from iamd.service.sts.token_keys import TokenKeys
 from iamd.store import open_store
 from iamd.store.secrets import SecretBox
 
@@ -32,8 +32,9 @@ NOW = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
 def runtime(tmp_path: Path) -> Iterator[Runtime]:
     store = open_store(f"sqlite:///{tmp_path / 'iamd.db'}")
     try:
-        made = Runtime(store=store, secrets=SecretBox(bytes(range(32))), data_dir=tmp_path)
-        tokens.ensure_token_keys(made)
+        made = Runtime(store=store, secrets=(box := SecretBox(bytes(range(32)))),
+                       token_keys=TokenKeys(store, box), data_dir=tmp_path)
+        made.token_keys.ensure()
         create_account(made, "111122223333", console_password="Adm1n-Passw0rd!x")
         yield made
     finally:

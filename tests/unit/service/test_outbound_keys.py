@@ -21,6 +21,7 @@ from iamd.service.sts.outbound_keys import (
     sign,
     signing_keys,
 )
+from iamd.service.sts.token_keys import TokenKeys
 from iamd.store import open_store
 from iamd.store.secrets import SecretBox, SecretDecryptionError
 
@@ -36,7 +37,8 @@ def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
     path = tmp_path_factory.mktemp("outbound-keys")
     store = open_store(f"sqlite:///{path / 'iamd.db'}")
     try:
-        yield Runtime(store=store, secrets=SecretBox(bytes(range(32))), data_dir=path)
+        yield Runtime(store=store, secrets=(box := SecretBox(bytes(range(32)))),
+                       token_keys=TokenKeys(store, box), data_dir=path)
     finally:
         store.close()
 

@@ -35,7 +35,6 @@ from iamd.model.errors import InvalidAuthorizationMessage
 from iamd.service.context import OperationContext
 from iamd.service.registry import Params, operation
 from iamd.service.runtime import Runtime
-from iamd.service.sts import tokens
 
 VERSION = 1
 # Bound as associated data: a session token's ciphertext never opens as a message.
@@ -83,13 +82,11 @@ def message_document(decision_context: Mapping[str, Any]) -> dict[str, Any]:
 def encode_authorization_message(runtime: Runtime, decision_context: Mapping[str, Any]) -> str:
     """Seal one decision's details for the refused caller to pass on to someone
     allowed to read them."""
-    keys = tokens._keys(runtime)  # the STS token keys: one key set to rotate
-    key_id = runtime.token_signing_key
-    assert key_id is not None
+    key_id, key = runtime.token_keys.signing()  # the STS token keys: one key set to rotate
     payload = zlib.compress(json.dumps(message_document(decision_context),
                                        separators=(",", ":")).encode(), 9)
     nonce = os.urandom(12)
-    sealed = AESGCM(keys[key_id]).encrypt(nonce, payload, _AAD)
+    sealed = AESGCM(key).encrypt(nonce, payload, _AAD)
     blob = struct.pack(">BI", VERSION, key_id) + nonce + sealed
     return base64.urlsafe_b64encode(blob).decode().rstrip("=")
 
@@ -104,13 +101,11 @@ def open_authorization_message(runtime: Runtime, encoded: str) -> str:
         raise InvalidAuthorizationMessage(INVALID) from None
     if version != VERSION or len(blob) < 5 + 12 + 16:
         raise InvalidAuthorizationMessage(INVALID)
-    keys = tokens._keys(runtime)
-    if key_id not in keys:
-        keys = tokens._keys(runtime, refresh=True)  # another node may have rotated
-        if key_id not in keys:
-            raise InvalidAuthorizationMessage(INVALID)
+    key = runtime.token_keys.opening(key_id)
+    if key is None:
+        raise InvalidAuthorizationMessage(INVALID)
     try:
-        payload = AESGCM(keys[key_id]).decrypt(blob[5:17], blob[17:], _AAD)
+        payload = AESGCM(key).decrypt(blob[5:17], blob[17:], _AAD)
         document = json.loads(zlib.decompress(payload))
     except (InvalidTag, zlib.error, ValueError):
         raise InvalidAuthorizationMessage(INVALID) from None

@@ -7,8 +7,8 @@ temporary credential means: its access key id and secret, the principal,
 expiry, session policies and tags. The temporary access key id is bound as
 associated data, so a token cannot be replayed under another key id.
 
-Token keys live in the store's settings, sealed by the master key; the
-newest signs, all verify, so keys can rotate without cutting sessions short.
+The keys are sts/token_keys.py's: the newest seals, all open, so keys can
+rotate without cutting sessions short.
 """
 
 from __future__ import annotations
@@ -16,23 +16,20 @@ from __future__ import annotations
 import base64
 import json
 import os
-import secrets
 import struct
-import threading
 import zlib
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from iamd.service.runtime import Runtime
+from iamd.service.sts.token_keys import NoTokenKeys
 
 MARKER = "IQoJ"
 VERSION = 1
-SETTINGS_KEY = "sts_token_keys"
-_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -70,57 +67,11 @@ class TokenInvalid(Exception):
     """The token does not open: forged, corrupted, or sealed by an unknown key."""
 
 
-def ensure_token_keys(runtime: Runtime) -> None:
-    """At start: make the first token key if the store has none, and load them all."""
-    with _lock, runtime.store.transaction() as tx:
-        if not json.loads(tx.settings.get(SETTINGS_KEY) or "[]"):
-            tx.settings.set(SETTINGS_KEY, json.dumps([_new_key(runtime)]))
-    _keys(runtime, refresh=True)
-
-
-def _new_key(runtime: Runtime) -> dict[str, Any]:
-    key_id = secrets.randbits(31)
-    sealed = runtime.secrets.encrypt(os.urandom(32), _key_aad(key_id))
-    return {"id": key_id, "sealed": sealed.hex(), "created": datetime.now(UTC).isoformat()}
-
-
-def _keys(runtime: Runtime, refresh: bool = False) -> dict[int, bytes]:
-    if runtime.token_keys is not None and not refresh:
-        return runtime.token_keys
-    # Read-only: this may run while the request's own write transaction is open.
-    with runtime.store.transaction(read_only=True) as tx:
-        stored = json.loads(tx.settings.get(SETTINGS_KEY) or "[]")
-    if not stored:
-        raise TokenInvalid("no token keys: the server was not started properly")
-    keys = {entry["id"]: runtime.secrets.decrypt(bytes.fromhex(entry["sealed"]), _key_aad(entry["id"]))
-            for entry in stored}
-    runtime.token_keys = keys
-    runtime.token_signing_key = stored[-1]["id"]
-    return keys
-
-
-def _key_aad(key_id: int) -> bytes:
-    return f"iamd-sts-token-key:{key_id}".encode()
-
-
-def rotate_keys(runtime: Runtime) -> int:
-    """Add a new signing key; older keys keep verifying tokens they sealed."""
-    with _lock, runtime.store.transaction() as tx:
-        stored = json.loads(tx.settings.get(SETTINGS_KEY) or "[]")
-        stored.append(_new_key(runtime))
-        tx.settings.set(SETTINGS_KEY, json.dumps(stored))
-    _keys(runtime, refresh=True)
-    key_id: int = stored[-1]["id"]
-    return key_id
-
-
 def seal(runtime: Runtime, claims: SessionClaims) -> str:
-    keys = _keys(runtime)
-    key_id = runtime.token_signing_key
-    assert key_id is not None
+    key_id, key = runtime.token_keys.signing()
     payload = zlib.compress(json.dumps(asdict(claims), separators=(",", ":")).encode(), 9)
     nonce = os.urandom(12)
-    sealed = AESGCM(keys[key_id]).encrypt(nonce, payload, claims.access_key_id.encode())
+    sealed = AESGCM(key).encrypt(nonce, payload, claims.access_key_id.encode())
     blob = struct.pack(">BI", VERSION, key_id) + nonce + sealed
     return MARKER + base64.urlsafe_b64encode(blob).decode().rstrip("=")
 
@@ -143,13 +94,14 @@ def unseal(runtime: Runtime, token: str, access_key_id: str) -> SessionClaims:
         raise TokenInvalid("malformed token") from exc
     if version != VERSION:
         raise TokenInvalid("unknown token version")
-    keys = _keys(runtime)
-    if key_id not in keys:
-        keys = _keys(runtime, refresh=True)  # another node may have rotated
-        if key_id not in keys:
-            raise TokenInvalid("unknown token key")
     try:
-        payload = AESGCM(keys[key_id]).decrypt(blob[5:17], blob[17:], access_key_id.encode())
+        key = runtime.token_keys.opening(key_id)
+    except NoTokenKeys as exc:
+        raise TokenInvalid(str(exc)) from None
+    if key is None:
+        raise TokenInvalid("unknown token key")
+    try:
+        payload = AESGCM(key).decrypt(blob[5:17], blob[17:], access_key_id.encode())
         data: dict[str, Any] = json.loads(zlib.decompress(payload))
     except (InvalidTag, ValueError, zlib.error) as exc:
         raise TokenInvalid("token does not open") from exc
