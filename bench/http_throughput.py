@@ -28,6 +28,13 @@ The targets, in one run and with the same load:
   directory (or the `--database` PostgreSQL URL), called with the admin's
   access key, so every request is authenticated and authorized;
 - iamd1pg: `iamd serve` on a fresh schema of the `--postgres` URL, 1 worker;
+- iamd1log: iamd1 that also streams every audit event to a file
+  (`--audit-log`);
+- iamd1noaudit: iamd1 with its audit trail turned off (the environment
+  variable `IAMD_AUDIT_OFF_FOR_MEASUREMENT=1`, for measurements only), so that
+  iamd1/iamd1noaudit is what auditing costs: a write's event inserted in its
+  transaction, the batched events of reads built and stored by the
+  background writer;
 - moto: `python -m moto.server` (werkzeug's threaded server), which accepts any
   signature and authorizes nothing; the same requests, signed with a dummy key.
 
@@ -374,9 +381,12 @@ def fresh_schema(url: str | None) -> Iterator[str | None]:
 
 
 @contextlib.contextmanager
-def iamd_target(name: str, workers: int, workdir: Path, database: str | None) -> Iterator[Target]:
+def iamd_target(name: str, workers: int, workdir: Path, database: str | None,
+               extra_env: dict[str, str] | None = None,
+               extra_args: list[str] | None = None) -> Iterator[Target]:
     with fresh_schema(database) as schema:
-        server = IamdServer.start(workdir / name, database=schema, workers=workers, timeout=60)
+        server = IamdServer.start(workdir / name, database=schema, workers=workers, timeout=60,
+                                  extra_env=extra_env, extra_args=extra_args)
         with server:
             yield _iamd_ready(name, server)
 
@@ -568,6 +578,7 @@ def report(result: Result, cores: int) -> None:
 UNSUPPORTED = {("moto", "Authorize")}
 # (numerator, denominator) of the ratios printed, when both were measured.
 RATIOS = [("iamd1", "bare"), ("iamd2", "bare"), ("iamd1pg", "bare"), ("iamd2", "iamd1"),
+          ("iamd1", "iamd1noaudit"), ("iamd1log", "iamd1noaudit"),
           ("iamd1pg", "iamd1"), ("iamd1", "moto"), ("iamd2", "moto"), ("iamd1pg", "moto")]
 
 
@@ -578,7 +589,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--processes", type=int, default=2, help="generator processes")
     parser.add_argument("--threads", type=int, default=4, help="connections per process")
     parser.add_argument("--targets", default="bare,iamd1,iamd2,moto",
-                        help="of bare, iamd1, iamd2, iamd1pg (needs --postgres), moto")
+                        help="of bare, iamd1, iamd2, iamd1pg (needs --postgres), iamd1log, "
+                             "iamd1noaudit, moto")
     parser.add_argument("--operations", default=",".join(OPERATIONS))
     parser.add_argument("--database", default=None,
                         help="PostgreSQL URL for iamd1 and iamd2 (else SQLite)")
@@ -612,6 +624,12 @@ def main(argv: list[str] | None = None) -> int:
                 if not args.postgres:
                     parser.error("iamd1pg needs --postgres URL")
                 context = iamd_target(name, 1, workdir, args.postgres)
+            elif name == "iamd1noaudit":
+                context = iamd_target(name, 1, workdir, args.database,
+                                      extra_env={"IAMD_AUDIT_OFF_FOR_MEASUREMENT": "1"})
+            elif name == "iamd1log":
+                context = iamd_target(name, 1, workdir, args.database,
+                                      extra_args=["--audit-log", str(workdir / "audit.jsonl")])
             elif name.startswith("iamd") and name[4:].isdigit():
                 context = iamd_target(name, int(name[4:]), workdir, args.database)
             else:

@@ -40,15 +40,21 @@ def fresh_postgres_schema(url: str) -> str:
     return f"{url}{separator}options=-csearch_path%3D{name}"
 
 
+def database_for(backend: str) -> str | None:
+    """A server's `--database`: None for SQLite, a fresh PostgreSQL schema's
+    URL for "postgresql" (the test skips when none is configured)."""
+    if backend != "postgresql":
+        return None
+    url = postgres_url()
+    if url is None:
+        pytest.skip(SKIP_REASON)
+    return fresh_postgres_schema(url)
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def iamd_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[IamdServer]:
     """One real `iamd serve` per backend for the whole session; tests use unique names."""
-    database = None
-    if request.param == "postgresql":
-        url = postgres_url()
-        if url is None:
-            pytest.skip(SKIP_REASON)
-        database = fresh_postgres_schema(url)
+    database = database_for(request.param)
     data_dir: Path = tmp_path_factory.mktemp(f"iamd-{request.param}")
     with IamdServer.start(data_dir, database=database) as server:
         yield server

@@ -63,7 +63,7 @@ class IamdServer:
     @classmethod
     def start(cls, data_dir: Path, *, database: str | None = None, dev: bool = False,
               workers: int = 1, extra_env: dict[str, str] | None = None,
-              timeout: float = 30.0) -> IamdServer:
+              extra_args: list[str] | None = None, timeout: float = 30.0) -> IamdServer:
         data_dir.mkdir(parents=True, exist_ok=True)
         port = free_port()
         args = [sys.executable, "-m", "iamd.cli.main", "serve", "--port", str(port),
@@ -72,6 +72,7 @@ class IamdServer:
             args += ["--database", database]
         if dev:
             args.append("--dev")
+        args += extra_args or []
         env = {**os.environ, **(extra_env or {})}
         log_path = data_dir / "server.log"
         with log_path.open("ab") as log:  # the child keeps its own copy of the descriptor

@@ -25,6 +25,7 @@ from starlette.routing import Route
 
 from iamd.api.authorize_http import PATH as AUTHORIZE_PATH
 from iamd.api.authorize_http import AuthorizeEndpoint
+from iamd.api.json_endpoint import JsonEndpoint, TargetRouted
 from iamd.api.lifecycle import EndpointRoutes, Exchange, serve
 from iamd.api.query_protocol import QueryProtocol
 from iamd.auth.authenticate import authenticate
@@ -143,10 +144,12 @@ class QueryEndpoint:
 
 def create_app(runtime: Runtime) -> Starlette:
     endpoint = QueryEndpoint(runtime)
+    # POST / also serves the JSON 1.1 services (Organizations): by X-Amz-Target.
+    posted = TargetRouted(endpoint, JsonEndpoint(runtime))
     authorizer = AuthorizeEndpoint(runtime)
 
     async def query(request: Request) -> Response:
-        return await serve(endpoint, request)
+        return await serve(posted if request.method == "POST" else endpoint, request)
 
     async def authorize(request: Request) -> Response:
         return await serve(authorizer, request)
@@ -189,16 +192,20 @@ def create_app(runtime: Runtime) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if runtime.usage is not None:
             runtime.usage.start()
+        if runtime.audit is not None:
+            runtime.audit.start()
         try:
             yield
         finally:
             if runtime.usage is not None:
                 runtime.usage.stop()
+            if runtime.audit is not None:
+                runtime.audit.stop()
 
     # The two API endpoints are served ahead of Starlette's routing (the routes
     # above stay as their description, and answer a URL the fast path leaves).
     fast = Middleware(EndpointRoutes, endpoints={
-        ("GET", "/"): endpoint, ("POST", "/"): endpoint, ("POST", AUTHORIZE_PATH): authorizer})
+        ("GET", "/"): endpoint, ("POST", "/"): posted, ("POST", AUTHORIZE_PATH): authorizer})
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[fast])
     app.state.runtime = runtime
     return app

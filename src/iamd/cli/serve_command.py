@@ -46,15 +46,33 @@ def register(commands: Any) -> None:
                        help="the URL clients reach this server at (default http://HOST:PORT); "
                             "outbound web identity federation issuers live under it")
     serve.add_argument("--log-level", default="info")
+    serve.add_argument("--audit-retention-days", type=_positive_days, default=90,
+                       help="how long audit events are kept in the store (default 90)")
+    serve.add_argument("--audit-log", default=os.environ.get("IAMD_AUDIT_LOG"),
+                       metavar="PATH|-",
+                       help="also stream every audit event as a JSON line to PATH "
+                            "(appended) or to stdout (-)")
     serve.set_defaults(run=run_serve)
 
 
+def _positive_days(text: str) -> int:
+    try:
+        days = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of days: {text!r}") from None
+    if days < 1:
+        raise argparse.ArgumentTypeError("the retention must be at least 1 day")
+    return days
+
+
 def config_from(data_dir_text: str, database: str | None, dev: bool,
-                account_id: str | None, public_url: str | None = None) -> dict[str, Any]:
+                account_id: str | None, public_url: str | None = None,
+                audit_retention_days: int = 90, audit_log: str | None = None) -> dict[str, Any]:
     data_dir = Path(data_dir_text).resolve()
     return {"data_dir": str(data_dir), "database": database or f"sqlite:///{data_dir / 'iamd.sqlite3'}",
             "dev": dev, "account_id": account_id or os.environ.get("IAMD_ACCOUNT_ID"),
-            "public_url": public_url}
+            "public_url": public_url, "audit_retention_days": audit_retention_days,
+            "audit_log": audit_log}
 
 
 def public_url_of(given: str | None, host: str, port: int) -> str:
@@ -96,7 +114,7 @@ def build_runtime(config: dict[str, Any]) -> tuple[Runtime, AdminCredentials | N
     account_id = config.get("account_id") or (DEFAULT_DEV_ACCOUNT_ID if config["dev"] else "")
     runtime = Runtime(store=store, secrets=secrets, token_keys=token_keys, data_dir=data_dir,
                       dev_mode=config["dev"], default_account_id=account_id,
-                      usage=UsageRecorder(store),
+                      usage=UsageRecorder(store), audit=_audit_trail(store, config),
                       **({"public_url": config["public_url"]} if config.get("public_url") else {}))
     # What only the store knows once it has an account: the admin this start
     # created (a dev-mode reset restores its key), and the default account.
@@ -106,6 +124,28 @@ def build_runtime(config: dict[str, Any]) -> tuple[Runtime, AdminCredentials | N
     if first is not None:
         runtime.default_account_id = account_id or first.account_id
     return runtime, runtime.initial_admin
+
+
+# Turns the audit trail off, for bench/http_throughput.py to measure what it
+# costs; never set it on a server anyone relies on.
+AUDIT_OFF_FOR_MEASUREMENT = "IAMD_AUDIT_OFF_FOR_MEASUREMENT"
+
+
+def _audit_trail(store: Any, config: dict[str, Any]) -> Any:
+    from iamd.service.audit.trail import AuditTrail, open_stream
+
+    if os.environ.get(AUDIT_OFF_FOR_MEASUREMENT) == "1":
+        print("iamd: the audit trail is OFF (IAMD_AUDIT_OFF_FOR_MEASUREMENT=1)", file=sys.stderr)
+        return None
+
+    target = config.get("audit_log")
+    try:
+        stream = open_stream(target)
+    except OSError as error:
+        store.close()
+        raise SystemExit(f"iamd: cannot open the audit log {target}: {error.strerror}") from None
+    return AuditTrail(store, retention_days=int(config.get("audit_retention_days") or 90),
+                      stream=stream)
 
 
 def create_app_from_env() -> Any:
@@ -124,7 +164,8 @@ def run_serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     config = config_from(args.data_dir, args.database, bool(args.dev), args.account_id,
-                         public_url_of(args.public_url, args.host, args.port))
+                         public_url_of(args.public_url, args.host, args.port),
+                         args.audit_retention_days, args.audit_log)
     runtime, credentials = build_runtime(config)
     out = sys.stderr
     if config["dev"]:

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from iamd.console.signin import record_console_login
 from iamd.console.web import SESSION_COOKIE, View, local_path, public, with_headers
 from iamd.service.console_federation import (
     FederationError,
@@ -49,6 +50,8 @@ def federation(view: View) -> Response:
                                         view.query.get("Issuer", ""), view.now)
             end_session(view.runtime, view.cookie)
             cookie = open_session(view.runtime, state, view.now)
+            record_console_login(view, root=False, succeeded=True, mfa_used=False, state=state,
+                                 session=state)
             view.set_cookies.append((SESSION_COOKIE, cookie, int(USER_SESSION.total_seconds())))
             return view.redirect(_destination(view, view.query.get("Destination", "")))
     except FederationError as error:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from starlette.responses import Response
 from starlette.routing import Route
 
+from iamd.console.signin import record_console_login
 from iamd.console.web import SESSION_COOKIE, View, public
 from iamd.model.errors import AwsError
 from iamd.service.console_sessions import (
@@ -59,6 +60,8 @@ def saml(view: View) -> Response:
     state = new_state(CREDENTIALS, role_arn.split(":")[4], view.now, credentials=credentials)
     end_session(view.runtime, view.cookie)
     cookie = open_session(view.runtime, state, view.now)
+    record_console_login(view, root=False, succeeded=True, mfa_used=False, state=state,
+                         session=state)
     view.set_cookies.append((SESSION_COOKIE, cookie, int(USER_SESSION.total_seconds())))
     return view.redirect("/console")
 

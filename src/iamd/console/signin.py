@@ -18,9 +18,12 @@ from starlette.routing import Route
 
 from iamd.console.web import SESSION_COOKIE, View, local_path, page, public
 from iamd.model.errors import AwsError
+from iamd.service.audit.signin import SignIn, record_sign_in
 from iamd.service.console_sessions import (
     PENDING_MFA,
+    ROOT_USER,
     USER_SESSION,
+    ConsoleState,
     constant_time_equal,
     end_session,
     load_session,
@@ -52,6 +55,10 @@ def signin(view: View) -> Response:
     else:
         result = sign_in_user(view.runtime, view.field("account"), view.field("username"),
                               password, view.client_ip, view.now)
+    if result.state is None or result.state.kind != PENDING_MFA:  # else the MFA step's
+        record_console_login(view, root=root, succeeded=result.state is not None, mfa_used=False,
+                state=result.state, account_ref=view.field("account"),
+                user_name=view.field("username"), email=view.field("email"))
     if result.state is None:
         return view.render("signin.html", status=429 if result.retry_after else 401, **form,
                            error=result.error)
@@ -76,6 +83,8 @@ def mfa(view: View) -> Response:
                            error="Your sign-in form expired. Please try again.")
     result = complete_mfa(view.runtime, session.state, view.field("mfa_code"), view.client_ip,
                           view.now)
+    record_console_login(view, root=(session.state.base or {}).get("kind") == ROOT_USER,
+            succeeded=result.state is not None, mfa_used=True, state=session.state)
     if result.state is None:
         return view.render("mfa.html", status=429 if result.retry_after else 401,
                            redirect_uri=redirect_uri, error=result.error)
@@ -84,6 +93,19 @@ def mfa(view: View) -> Response:
     token = open_session(view.runtime, result.state, view.now)
     view.set_cookies.append((SESSION_COOKIE, token, int(USER_SESSION.total_seconds())))
     return view.redirect(redirect_uri)
+
+
+def record_console_login(view: View, *, root: bool, succeeded: bool, mfa_used: bool,
+                         state: ConsoleState | None, account_ref: str = "",
+                         user_name: str = "", email: str = "",
+                         session: ConsoleState | None = None) -> None:
+    """The attempt's ConsoleLogin audit event (built off the request)."""
+    record_sign_in(view.runtime, SignIn(
+        view.runtime, view.client_ip, view.request.headers.get("user-agent", ""),
+        str(view.request.url.replace(query="")), root, account_ref=account_ref,
+        user_name=user_name, email=email, account_id=state.account_id if state else "",
+        user_id=state.user_id if state else "", succeeded=succeeded, mfa_used=mfa_used,
+        session=session))
 
 
 def change_password(view: View) -> Response:

@@ -418,6 +418,27 @@ class NotImplementedOperation(AwsError):
 
 
 
+# CloudTrail's LookupEvents (the audit trail's read API, JSON protocol).
+class InvalidLookupAttributesException(AwsError):
+    code = 'InvalidLookupAttributesException'
+
+
+class InvalidTimeRangeException(AwsError):
+    code = 'InvalidTimeRangeException'
+
+
+class InvalidMaxResultsException(AwsError):
+    code = 'InvalidMaxResultsException'
+
+
+class InvalidNextTokenException(AwsError):
+    code = 'InvalidNextTokenException'
+
+
+class InvalidEventCategoryException(AwsError):
+    code = 'InvalidEventCategoryException'
+
+
 # NoSuchEntity as IAM words it, one sentence per kind of thing missing.
 class NoSuchUser(NoSuchEntity):
     fmt = "The user with name {name} cannot be found."

@@ -17,6 +17,7 @@ from iamd.model.entities import ResourceKind
 from iamd.model.errors import AccessDenied
 from iamd.policy import Context, Decision, Principal, Request
 from iamd.service import arns
+from iamd.service.audit.record import Verdict
 from iamd.service.context import ROOT, OperationContext
 from iamd.service.global_context import global_context
 from iamd.service.permissions import policies_for
@@ -153,6 +154,7 @@ def authorize(ctx: OperationContext, spec: OperationSpec, params: Params) -> Non
         for key, value in spec.context(ctx, params).items():
             context.put(key, value)
     decision = decide(ctx, action, resource, context)
+    _note(ctx, action, resource, decision)
     if not decision.allowed:
         raise AccessDenied(denial_message(ctx.caller.arn, action,
                                           described_resource(spec.service, spec.name, params,
@@ -192,12 +194,20 @@ def require(ctx: OperationContext, permission: Permission) -> None:
     ctx.generation  # noqa: B018  (read first, as in authorize)
     context = Context.of({**global_context(ctx), **permission.context})
     decision = decide(ctx, permission.action, permission.resource, context)
+    _note(ctx, permission.action, permission.resource, decision)
     if not decision.allowed:
         # iam:PassRole names the role by its ARN; a second resource of IAM's own
         # calls (the new name of UpdateGroup, ...) is spelled as the first.
         shown = permission.resource if permission.action == "iam:PassRole" else \
             described_resource(permission.action.partition(":")[0], "", {}, permission.resource)
         raise AccessDenied(denial_message(ctx.caller.arn, permission.action, shown, decision))
+
+
+def _note(ctx: OperationContext, action: str, resource: str, decision: Decision) -> None:
+    """Keep the decision for the call's audit event (dispatch gives the list)."""
+    verdicts = ctx.extra.get("verdicts")
+    if verdicts is not None:
+        verdicts.append(Verdict(action, resource, decision))
 
 
 def denial_message(caller_arn: str, action: str, resource: str, decision: Decision) -> str:

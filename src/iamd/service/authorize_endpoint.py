@@ -32,6 +32,7 @@ from iamd.policy import (
     Request,
     explain,
 )
+from iamd.service.audit.decisions import AuthorizeCall
 from iamd.service.authorization import require
 from iamd.service.authorize_request import RESOURCE_ACCOUNT, AuthorizeInput
 from iamd.service.context import (
@@ -162,11 +163,23 @@ def authorize_forwarded(runtime: Runtime, service_caller: Caller, info: RequestI
     keys' use is recorded when there is an answer, as dispatch records it for
     iamd's own calls.
     """
-    if transaction is not None:
-        answer = _answer(runtime, transaction, service_caller, info, inp, outcome)
-    else:
-        with runtime.store.transaction(read_only=True) as tx:
-            answer = _answer(runtime, tx, service_caller, info, inp, outcome)
+    trail = runtime.audit
+    call = None if trail is None else AuthorizeCall(
+        service_caller, info, inp.action, inp.resource, inp.request.headers.get("user-agent", ""),
+        inp.source_ip, outcome.caller, outcome.region)
+    try:
+        if transaction is not None:
+            answer = _answer(runtime, transaction, service_caller, info, inp, outcome, call)
+        else:
+            with runtime.store.transaction(read_only=True) as tx:
+                answer = _answer(runtime, tx, service_caller, info, inp, outcome, call)
+    except AwsError as error:
+        if trail is not None and call is not None:
+            call.error = error
+            trail.later(call)
+        raise
+    if trail is not None and call is not None:
+        trail.later(call)  # the decision's event, stored with the next batch
     record_call(runtime, service_caller, info, "iamd", None)
     if isinstance(outcome.caller, Caller):
         record_call(runtime, outcome.caller, replace(info, region=outcome.region),
@@ -175,10 +188,13 @@ def authorize_forwarded(runtime: Runtime, service_caller: Caller, info: RequestI
 
 
 def _answer(runtime: Runtime, tx: Transaction, service_caller: Caller, info: RequestInfo,
-            inp: AuthorizeInput, outcome: ClientOutcome) -> dict[str, Any]:
+            inp: AuthorizeInput, outcome: ClientOutcome,
+            call: AuthorizeCall | None = None) -> dict[str, Any]:
     client, client_region = outcome.caller, outcome.region or None
     ctx = OperationContext(caller=service_caller, info=info, tx=tx, runtime=runtime,
                            operation="AuthorizeRequest", service="iamd")
+    if call is not None:
+        ctx.extra["verdicts"] = call.verdicts  # the calling service's own permission
     require(ctx, Permission(PERMISSION, PERMISSION_RESOURCE))
     if isinstance(client, AwsError):
         return {"decision": "ImplicitDeny",
@@ -196,6 +212,8 @@ def _answer(runtime: Runtime, tx: Transaction, service_caller: Caller, info: Req
                       context=Context.of(conditions), resource_account=resource_account)
     identity = policies_for(runtime, tx, client, client_ctx.generation)
     decision = _with_resource_policy(identity, inp.resource_policy).decide(request)
+    if call is not None:
+        call.decision = decision
     answer: dict[str, Any] = {"decision": decision.decision,
                               "principal": principal_json(client),
                               "explanation": explanation(decision)}

@@ -5,7 +5,10 @@ also bumps the authorization generation when it changed a row, so cached
 permissions are rebuilt after any change. Any error leaves nothing behind: the transaction rolls back.
 A call that succeeded is recorded here, whoever made it (the Query endpoint,
 the console): the access key's last use and the principal's last access to
-the service, both batched off the request's path (usage.py).
+the service, both batched off the request's path (usage.py). Every call,
+whatever its outcome, leaves an audit event (service/audit/): a write's is
+inserted in the write's own transaction, before it commits; the others are
+handed to the audit trail's background writer.
 """
 
 from __future__ import annotations
@@ -15,12 +18,14 @@ from contextlib import nullcontext
 from typing import TypeVar
 
 from iamd.model.errors import (
+    AwsError,
     MissingAuthenticationToken,
     NotImplementedOperation,
     Throttling,
     ValidationError,
 )
 from iamd.service import operations  # noqa: F401  (registers every operation)
+from iamd.service.audit.record import ApiCall
 from iamd.service.authorization import authorize
 from iamd.service.context import Caller, OperationContext, RequestInfo
 from iamd.service.credential_scope import check_scope
@@ -54,6 +59,25 @@ def execute(runtime: Runtime, caller: Caller, info: RequestInfo, service: str,
     given a read-only transaction opens its own). Contention in a given
     transaction is its owner's to retry (`retried`); in its own, execute
     retries."""
+    trail = runtime.audit
+    spec = OPERATIONS.get((service, name))
+    if trail is None or spec is None:
+        return _execute(runtime, caller, info, service, name, params, transaction, None)
+    call = ApiCall(caller, info, service, name, params, spec.read_only)
+    try:
+        result = _execute(runtime, caller, info, service, name, params, transaction, call)
+    except AwsError as error:
+        call.error = error  # a write rolls back with its event: the error's is stored apart
+        trail.later(call)
+        raise
+    if spec.read_only:
+        call.result = result
+        trail.later(call)
+    return result
+
+
+def _execute(runtime: Runtime, caller: Caller, info: RequestInfo, service: str, name: str,
+             params: Params, transaction: Transaction | None, call: ApiCall | None) -> Result:
     if not info.console:
         check_scope(caller, service, name)
     spec = OPERATIONS.get((service, name))
@@ -65,9 +89,9 @@ def execute(runtime: Runtime, caller: Caller, info: RequestInfo, service: str,
         spec.read_only or not transaction.read_only) else None
     try:
         if shared is not None:
-            result = _run(runtime, caller, info, spec, params, shared)
+            result = _run(runtime, caller, info, spec, params, shared, call)
         else:
-            result = retried(lambda: _run(runtime, caller, info, spec, params, None))
+            result = retried(lambda: _run(runtime, caller, info, spec, params, None, call))
     except InvalidMarker:
         raise ValidationError("Invalid Marker.") from None
     record_call(runtime, caller, info, service, name)
@@ -103,7 +127,7 @@ def record_call(runtime: Runtime, caller: Caller, info: RequestInfo, service: st
 
 
 def _run(runtime: Runtime, caller: Caller, info: RequestInfo, spec: OperationSpec,
-         params: Params, shared: Transaction | None) -> Result:
+         params: Params, shared: Transaction | None, call: ApiCall | None) -> Result:
     service, name = spec.service, spec.name
     if caller.kind == ANONYMOUS and spec.authorize:
         # Only operations that authorize themselves may run unsigned.
@@ -113,6 +137,8 @@ def _run(runtime: Runtime, caller: Caller, info: RequestInfo, spec: OperationSpe
     with opened as tx:
         ctx = OperationContext(caller=caller, info=info, tx=tx, runtime=runtime,
                                operation=name, service=service)
+        if call is not None:
+            ctx.extra["verdicts"] = call.verdicts = []  # authorization notes its decisions
         if spec.authorize:
             authorize(ctx, spec, params)
         result = spec.handler(ctx, params)
@@ -120,6 +146,11 @@ def _run(runtime: Runtime, caller: Caller, info: RequestInfo, spec: OperationSpe
             # A write that changed nothing (attaching an attached policy)
             # leaves every node's caches valid.
             bump_generation(tx)
+        if call is not None and not spec.read_only and runtime.audit is not None:
+            # The event commits with the change, or rolls back with it (in
+            # the caller's transaction too, when one was given).
+            call.result = result
+            runtime.audit.write(tx, call)
     return result
 
 

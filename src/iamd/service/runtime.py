@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from iamd.policy import PolicySet
     from iamd.service.admin_credentials import AdminCredentials
+    from iamd.service.audit.trail import AuditTrail
     from iamd.service.authentication import ResolvedKey
     from iamd.service.sts.token_keys import TokenKeys
     from iamd.service.usage import UsageRecorder
@@ -38,6 +39,7 @@ class Runtime:
     dev_mode: bool = False
     default_account_id: str = ""
     usage: UsageRecorder | None = None
+    audit: AuditTrail | None = None  # the audit trail's writer (service/audit/trail.py)
     initial_admin: AdminCredentials | None = None  # dev mode: what a reset restores
     # Where clients reach this server; outbound federation issuers live under it.
     public_url: str = "http://127.0.0.1:8000"

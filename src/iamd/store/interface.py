@@ -20,7 +20,7 @@ keeps:
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol, TypeVar
@@ -53,6 +53,7 @@ from iamd.model.entities import (
     User,
 )
 from iamd.store.activity import ActivityNote, ServiceActivity
+from iamd.store.audit_events import EventFilter, StoredEvent
 
 E = TypeVar("E", User, Group, Role)
 
@@ -334,11 +335,21 @@ class SpentTokens(Protocol):
     def spend(self, token_hash: str, expires: datetime, now: datetime) -> bool: ...
 
 
+class AuditEvents(Protocol):
+    def insert(self, events: Sequence[StoredEvent]) -> None: ...
+    def lookup(self, account_id: str, *, start: datetime, end: datetime,
+               match: EventFilter | None, limit: int, after: str | None,
+               ) -> Page[StoredEvent]: ...
+    def prune(self, before: datetime, *, batch: int = 5000) -> int: ...
+
+
 class Transaction(Protocol):
     """The repositories of one open transaction."""
 
     @property
     def read_only(self) -> bool: ...
+    def after_commit(self, hook: Callable[[], None]) -> None:
+        """Call `hook` once this transaction has committed (never if it rolls back)."""
     @property
     def changed(self) -> bool:
         """False while no write of this transaction has changed a row."""
@@ -394,6 +405,8 @@ class Transaction(Protocol):
     def signin_failures(self) -> SigninFailures: ...
     @property
     def spent_tokens(self) -> SpentTokens: ...
+    @property
+    def audit_events(self) -> AuditEvents: ...
 
 
 class Store(Protocol):

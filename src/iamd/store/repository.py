@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 from iamd.store.accounts import SqlAccounts
 from iamd.store.activity import SqlServiceActivity
 from iamd.store.attachments import SqlAttachments
+from iamd.store.audit_events import SqlAuditEvents
 from iamd.store.certificates import (
     SqlServerCertificates,
     SqlServiceCredentials,
@@ -78,11 +79,16 @@ class SqlTransaction:
     def __init__(self, core: TransactionCore) -> None:
         self._core = core
         self.read_only = core.read_only
+        self.committed_hooks: list[Callable[[], None]] = []
 
     @property
     def changed(self) -> bool:
         """False while no write of this transaction has changed a row."""
         return self._core.changed
+
+    def after_commit(self, hook: Callable[[], None]) -> None:
+        """Call `hook` once this transaction has committed (never if it rolls back)."""
+        self.committed_hooks.append(hook)
 
     @_repository
     def accounts(self) -> SqlAccounts:
@@ -188,6 +194,10 @@ class SqlTransaction:
     def spent_tokens(self) -> SqlSpentTokens:
         return SqlSpentTokens(self._core)
 
+    @_repository
+    def audit_events(self) -> SqlAuditEvents:
+        return SqlAuditEvents(self._core)
+
 
 class SqlStore:
     """iamd's store on a SQL database (SQLite or PostgreSQL)."""
@@ -209,12 +219,15 @@ class SqlStore:
         core = TransactionCore(self.database, read_only=read_only)
         if not read_only:
             core.begin()
+        tx = SqlTransaction(core)
         try:
-            yield SqlTransaction(core)
+            yield tx
         except BaseException:
             core.end(commit=False)
             raise
         core.end(commit=True)
+        for hook in tx.committed_hooks:
+            hook()
 
     def close(self) -> None:
         self.database.dispose()

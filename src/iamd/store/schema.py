@@ -464,6 +464,44 @@ spent_tokens = Table(
     Column("expires", UtcDateTime(), nullable=False),
 )
 
+# --- revision 0005: the audit trail ------------------------------------------
+
+# One row per CloudTrail-shaped event: the record itself as JSON, and beside
+# it the attributes LookupEvents filters on, the selective ones indexed
+# behind the account and time (every lookup is one account's events, newest
+# first). Event ids begin with their time (UUID version 7), so new rows land
+# at the end of the primary key and pruning deletes a range of it. Every
+# index is paid on every request's event: EventSource and ResourceType (a
+# handful of values) are filtered, not indexed.
+audit_events = Table(
+    "audit_events", metadata,
+    Column("event_id", key(36), primary_key=True),
+    Column("account_id", key(ACCOUNT), nullable=False),
+    Column("event_time", UtcDateTime(), nullable=False),
+    Column("event_name", key(128), nullable=False),
+    Column("event_source", key(128), nullable=False),
+    Column("username", key(256)),
+    Column("access_key_id", key(ID)),
+    Column("read_only", Boolean(), nullable=False),
+    Column("record", Text(), nullable=False),
+    Index(None, "account_id", "event_time"),
+    Index(None, "account_id", "event_name", "event_time"),
+    Index(None, "account_id", "username", "event_time"),
+    Index(None, "access_key_id"),
+)
+
+# The resources an event names (CloudTrail's Resources list), for the
+# ResourceName and ResourceType lookups.
+audit_event_resources = Table(
+    "audit_event_resources", metadata,
+    Column("event_id", key(36), ForeignKey("audit_events.event_id", ondelete="CASCADE"),
+           nullable=False),
+    Column("resource_type", key(128), nullable=False),
+    Column("resource_name", key(ARN), nullable=False),
+    PrimaryKeyConstraint("event_id", "resource_type", "resource_name"),
+    Index(None, "resource_name"),
+)
+
 settings = Table(
     "settings", metadata,
     Column("key", key(255), primary_key=True),

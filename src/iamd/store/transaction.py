@@ -147,6 +147,19 @@ class DriverWrite:
             cursor.execute(self.sql, tuple(parameters[name] for name in self.positional))
         return int(cursor.rowcount)
 
+    def run_many(self, cursor: Any, rows: Sequence[Mapping[str, Any]]) -> int:
+        """The statement once per row, in one executemany (an INSERT of many
+        rows); how many rows."""
+        prepared = []
+        for row in rows:
+            parameters = {**dict(self.constants), **row}
+            for name, process in self.bind_processors:
+                parameters[name] = process(parameters[name])
+            prepared.append(parameters if self.positional is None
+                            else tuple(parameters[name] for name in self.positional))
+        cursor.executemany(self.sql, prepared)
+        return len(prepared)
+
 
 def _row_class(keys: tuple[str, ...]) -> Callable[..., Any]:
     """A row with attribute access and `_mapping`, as SQLAlchemy's rows have."""
@@ -442,6 +455,21 @@ class TransactionCore:
     def write(self, statement: UpdateBase, parameters: Mapping[str, Any]) -> int:
         """Run an UPDATE or DELETE built once at module level (its bound
         parameters given here) on the driver's cursor; the rows it changed."""
+        return self._write(statement, lambda write, cursor: write.run(cursor, parameters))
+
+    def insert(self, table: Table, values: Mapping[str, Any]) -> None:
+        """Insert one row on the driver's cursor (a duplicate key raises Conflict)."""
+        self.write(_insert_statement(table, tuple(values)), values)
+
+    def insert_many(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert rows (each with the same columns) in one executemany on the
+        driver's cursor: for rows written in bulk, where SQLAlchemy's per-row
+        machinery would cost more than the database."""
+        if rows:
+            self._write(_insert_statement(table, tuple(rows[0])),
+                        lambda write, cursor: write.run_many(cursor, rows))
+
+    def _write(self, statement: UpdateBase, run: Callable[[DriverWrite, Any], int]) -> int:
         if self.read_only:
             raise ReadOnlyTransaction("write attempted in a read-only transaction")
         if self.failure is not None:
@@ -454,7 +482,7 @@ class TransactionCore:
         assert driver is not None
         cursor = driver.cursor()
         try:
-            count = write.run(cursor, parameters)
+            count = run(write, cursor)
             if count != 0:
                 self.changed = True
             return count
@@ -463,10 +491,6 @@ class TransactionCore:
             raise self.failure from exc
         finally:
             cursor.close()
-
-    def insert(self, table: Table, values: Mapping[str, Any]) -> None:
-        """Insert one row on the driver's cursor (a duplicate key raises Conflict)."""
-        self.write(_insert_statement(table, tuple(values)), values)
 
     def insert_ignoring_duplicate(self, table: Table, values: Mapping[str, Any]) -> bool:
         """Insert a row unless one with the same primary key exists; True if inserted."""
