@@ -16,6 +16,7 @@ import argparse
 import json
 import logging
 import os
+import socket
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -159,6 +160,8 @@ def create_app_from_env() -> Any:
 def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from iamd.cli.listening_socket import bind_listening_socket
+    from iamd.cli.startup_failure import STARTUP_FAILURES, describe_startup_failure
     from iamd.console.app import create_server_app
 
     logging.basicConfig(level=args.log_level.upper(),
@@ -166,7 +169,15 @@ def run_serve(args: argparse.Namespace) -> int:
     config = config_from(args.data_dir, args.database, bool(args.dev), args.account_id,
                          public_url_of(args.public_url, args.host, args.port),
                          args.audit_retention_days, args.audit_log)
-    runtime, credentials = build_runtime(config)
+    sock = None
+    try:
+        sock = bind_listening_socket(args.host, args.port)
+        runtime, credentials = build_runtime(config)
+    except STARTUP_FAILURES as error:
+        if sock is not None:
+            sock.close()
+        print(f"iamd: cannot start: {describe_startup_failure(error)}", file=sys.stderr)
+        return 1
     out = sys.stderr
     if config["dev"]:
         print("!" * 72, file=out)
@@ -195,30 +206,21 @@ def run_serve(args: argparse.Namespace) -> int:
     if args.workers > 1:
         runtime.store.close()
         os.environ[CONFIG_ENV] = json.dumps(config)
-        _run_workers(args)
+        _run_workers(args, sock)
         return 0
-    uvicorn.run(create_server_app(runtime), host=args.host, port=args.port, log_level=args.log_level,
-                timeout_graceful_shutdown=10)
+    server_config = uvicorn.Config(create_server_app(runtime), host=args.host, port=args.port,
+                                   log_level=args.log_level, timeout_graceful_shutdown=10)
+    uvicorn.Server(server_config).run(sockets=[sock])
     runtime.store.close()
     return 0
 
 
-def _run_workers(args: argparse.Namespace) -> None:
-    """Several uvicorn worker processes on one listening socket.
-
-    uvicorn binds that socket with protocol 0, and asyncio only turns on
-    TCP_NODELAY for sockets whose protocol says TCP, so every answer would
-    wait on the client's delayed ACK (about 40 ms). Re-wrapping the
-    descriptor as a TCP socket gives the workers the same latency as one.
-    """
-    import socket
-
+def _run_workers(args: argparse.Namespace, sock: socket.socket) -> None:
+    """Several uvicorn worker processes on one listening socket."""
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
     config = uvicorn.Config("iamd.cli.serve_command:create_app_from_env", factory=True,
                             host=args.host, port=args.port, workers=args.workers,
                             log_level=args.log_level, timeout_graceful_shutdown=10)
-    bound = config.bind_socket()
-    tcp = socket.socket(bound.family, bound.type, socket.IPPROTO_TCP, fileno=bound.detach())
-    Multiprocess(config, sockets=[tcp]).run()
+    Multiprocess(config, sockets=[sock]).run()
