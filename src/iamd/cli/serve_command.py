@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from iamd.service.runtime import DEFAULT_DEV_ACCOUNT_ID
 
 if TYPE_CHECKING:
+    from iamd.cli.tls import TlsFiles
     from iamd.service.admin_credentials import AdminCredentials
     from iamd.service.runtime import Runtime
 
@@ -46,6 +47,10 @@ def register(commands: Any) -> None:
     serve.add_argument("--public-url", default=os.environ.get("IAMD_PUBLIC_URL"),
                        help="the URL clients reach this server at (default http://HOST:PORT); "
                             "outbound web identity federation issuers live under it")
+    serve.add_argument("--tls-cert", default=os.environ.get("IAMD_TLS_CERT"), metavar="FILE",
+                       help="serve HTTPS with this certificate chain (PEM); reloaded on SIGHUP")
+    serve.add_argument("--tls-key", default=os.environ.get("IAMD_TLS_KEY"), metavar="FILE",
+                       help="the private key (PEM) of --tls-cert")
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--audit-retention-days", type=_positive_days, default=90,
                        help="how long audit events are kept in the store (default 90)")
@@ -76,11 +81,11 @@ def config_from(data_dir_text: str, database: str | None, dev: bool,
             "audit_log": audit_log}
 
 
-def public_url_of(given: str | None, host: str, port: int) -> str:
-    """The server's public base URL: as given (checked), else http://HOST:PORT."""
+def public_url_of(given: str | None, host: str, port: int, scheme: str = "http") -> str:
+    """The server's public base URL: as given (checked), else SCHEME://HOST:PORT."""
     if not given:
         shown = f"[{host}]" if ":" in host else host
-        return f"http://{shown}:{port}"
+        return f"{scheme}://{shown}:{port}"
     parts = urlsplit(given)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
         raise SystemExit(f"iamd: --public-url must be an http(s) URL without query or fragment, "
@@ -162,15 +167,22 @@ def run_serve(args: argparse.Namespace) -> int:
 
     from iamd.cli.listening_socket import bind_listening_socket
     from iamd.cli.startup_failure import STARTUP_FAILURES, describe_startup_failure
+    from iamd.cli.tls import TlsFiles, server_context
     from iamd.console.app import create_server_app
 
     logging.basicConfig(level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise SystemExit("iamd: --tls-cert and --tls-key go together")
+    tls = TlsFiles(args.tls_cert, args.tls_key) if args.tls_cert else None
+    scheme = "https" if tls else "http"
     config = config_from(args.data_dir, args.database, bool(args.dev), args.account_id,
-                         public_url_of(args.public_url, args.host, args.port),
+                         public_url_of(args.public_url, args.host, args.port, scheme),
                          args.audit_retention_days, args.audit_log)
     sock = None
     try:
+        if tls is not None:
+            server_context(tls.cert_file, tls.key_file)  # fails here, in one line, if it must
         sock = bind_listening_socket(args.host, args.port)
         runtime, credentials = build_runtime(config)
     except STARTUP_FAILURES as error:
@@ -185,7 +197,7 @@ def run_serve(args: argparse.Namespace) -> int:
               f"{runtime.default_account_id}\nand their signatures are NOT checked. "
               "Never use --dev for anything real.", file=out)
         print("!" * 72, file=out)
-    endpoint = f"http://{args.host}:{args.port}"
+    endpoint = f"{scheme}://{args.host}:{args.port}"
     if credentials is not None:
         path = credentials.path
         print(f"iamd: new account {credentials.account_id}; the admin's access key is in {path}",
@@ -206,21 +218,23 @@ def run_serve(args: argparse.Namespace) -> int:
     if args.workers > 1:
         runtime.store.close()
         os.environ[CONFIG_ENV] = json.dumps(config)
-        _run_workers(args, sock)
+        _run_workers(args, sock, tls)
         return 0
     server_config = uvicorn.Config(create_server_app(runtime), host=args.host, port=args.port,
-                                   log_level=args.log_level, timeout_graceful_shutdown=10)
+                                   log_level=args.log_level, timeout_graceful_shutdown=10,
+                                   ssl_context_factory=tls)
     uvicorn.Server(server_config).run(sockets=[sock])
     runtime.store.close()
     return 0
 
 
-def _run_workers(args: argparse.Namespace, sock: socket.socket) -> None:
+def _run_workers(args: argparse.Namespace, sock: socket.socket, tls: TlsFiles | None) -> None:
     """Several uvicorn worker processes on one listening socket."""
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
     config = uvicorn.Config("iamd.cli.serve_command:create_app_from_env", factory=True,
                             host=args.host, port=args.port, workers=args.workers,
-                            log_level=args.log_level, timeout_graceful_shutdown=10)
+                            log_level=args.log_level, timeout_graceful_shutdown=10,
+                            ssl_context_factory=tls)
     Multiprocess(config, sockets=[sock]).run()
