@@ -83,3 +83,9 @@ def test_master_key_that_does_not_decode(tmp_path: Path, where: str) -> None:
     assert code != 0
     assert_one_line(output, "master key")
     assert "not base64!" not in output
+
+
+def test_a_proxy_list_that_does_not_parse(tmp_path: Path) -> None:
+    code, output = serve(tmp_path, "--forwarded-allow-ips", "10.0.0.1,proxy.internal")
+    assert code != 0
+    assert_one_line(output, "'proxy.internal' is not an IP address or network")

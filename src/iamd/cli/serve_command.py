@@ -51,6 +51,10 @@ def register(commands: Any) -> None:
                        help="serve HTTPS with this certificate chain (PEM); reloaded on SIGHUP")
     serve.add_argument("--tls-key", default=os.environ.get("IAMD_TLS_KEY"), metavar="FILE",
                        help="the private key (PEM) of --tls-cert")
+    serve.add_argument("--forwarded-allow-ips", default=os.environ.get("IAMD_FORWARDED_ALLOW_IPS"),
+                       metavar="IPS",
+                       help="comma-separated proxy addresses or networks whose X-Forwarded-For "
+                            "and X-Forwarded-Proto are believed (default: none)")
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--audit-retention-days", type=_positive_days, default=90,
                        help="how long audit events are kept in the store (default 90)")
@@ -168,6 +172,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from iamd.cli.listening_socket import bind_listening_socket
     from iamd.cli.startup_failure import STARTUP_FAILURES, describe_startup_failure
     from iamd.cli.tls import TlsFiles, server_context
+    from iamd.cli.trusted_proxies import trusted_proxies
     from iamd.console.app import create_server_app
 
     logging.basicConfig(level=args.log_level.upper(),
@@ -181,6 +186,7 @@ def run_serve(args: argparse.Namespace) -> int:
                          args.audit_retention_days, args.audit_log)
     sock = None
     try:
+        proxies = trusted_proxies(args.forwarded_allow_ips)
         if tls is not None:
             server_context(tls.cert_file, tls.key_file)  # fails here, in one line, if it must
         sock = bind_listening_socket(args.host, args.port)
@@ -218,17 +224,19 @@ def run_serve(args: argparse.Namespace) -> int:
     if args.workers > 1:
         runtime.store.close()
         os.environ[CONFIG_ENV] = json.dumps(config)
-        _run_workers(args, sock, tls)
+        _run_workers(args, sock, tls, proxies)
         return 0
     server_config = uvicorn.Config(create_server_app(runtime), host=args.host, port=args.port,
                                    log_level=args.log_level, timeout_graceful_shutdown=10,
-                                   ssl_context_factory=tls)
+                                   ssl_context_factory=tls, proxy_headers=bool(proxies),
+                                   forwarded_allow_ips=proxies)
     uvicorn.Server(server_config).run(sockets=[sock])
     runtime.store.close()
     return 0
 
 
-def _run_workers(args: argparse.Namespace, sock: socket.socket, tls: TlsFiles | None) -> None:
+def _run_workers(args: argparse.Namespace, sock: socket.socket, tls: TlsFiles | None,
+                 proxies: list[str]) -> None:
     """Several uvicorn worker processes on one listening socket."""
     import uvicorn
     from uvicorn.supervisors import Multiprocess
@@ -236,5 +244,6 @@ def _run_workers(args: argparse.Namespace, sock: socket.socket, tls: TlsFiles | 
     config = uvicorn.Config("iamd.cli.serve_command:create_app_from_env", factory=True,
                             host=args.host, port=args.port, workers=args.workers,
                             log_level=args.log_level, timeout_graceful_shutdown=10,
-                            ssl_context_factory=tls)
+                            ssl_context_factory=tls, proxy_headers=bool(proxies),
+                            forwarded_allow_ips=proxies)
     Multiprocess(config, sockets=[sock]).run()
