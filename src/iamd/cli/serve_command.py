@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import logging.config
 import os
 import socket
 import sys
@@ -56,6 +57,9 @@ def register(commands: Any) -> None:
                        help="comma-separated proxy addresses or networks whose X-Forwarded-For "
                             "and X-Forwarded-Proto are believed (default: none)")
     serve.add_argument("--log-level", default="info")
+    serve.add_argument("--log-format", choices=("text", "json"),
+                       default=os.environ.get("IAMD_LOG_FORMAT", "text"),
+                       help="json: one JSON object a line, with the request id (default text)")
     serve.add_argument("--audit-retention-days", type=_positive_days, default=90,
                        help="how long audit events are kept in the store (default 90)")
     serve.add_argument("--audit-log", default=os.environ.get("IAMD_AUDIT_LOG"),
@@ -169,14 +173,21 @@ def create_app_from_env() -> Any:
 def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from iamd.cli.json_logs import LoggedLines, json_logging_config
     from iamd.cli.listening_socket import bind_listening_socket
     from iamd.cli.startup_failure import STARTUP_FAILURES, describe_startup_failure
     from iamd.cli.tls import TlsFiles, server_context
     from iamd.cli.trusted_proxies import trusted_proxies
     from iamd.console.app import create_server_app
 
-    logging.basicConfig(level=args.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    log_config = json_logging_config(args.log_level) if args.log_format == "json" else None
+    if log_config is not None:
+        logging.config.dictConfig(log_config)
+        out: Any = LoggedLines(logging.getLogger("iamd.serve"))
+    else:
+        logging.basicConfig(level=args.log_level.upper(),
+                            format="%(asctime)s %(levelname)s %(name)s %(message)s")
+        out = sys.stderr
     if bool(args.tls_cert) != bool(args.tls_key):
         raise SystemExit("iamd: --tls-cert and --tls-key go together")
     tls = TlsFiles(args.tls_cert, args.tls_key) if args.tls_cert else None
@@ -194,9 +205,8 @@ def run_serve(args: argparse.Namespace) -> int:
     except STARTUP_FAILURES as error:
         if sock is not None:
             sock.close()
-        print(f"iamd: cannot start: {describe_startup_failure(error)}", file=sys.stderr)
+        print(f"iamd: cannot start: {describe_startup_failure(error)}", file=out, flush=True)
         return 1
-    out = sys.stderr
     if config["dev"]:
         print("!" * 72, file=out)
         print("iamd is in DEVELOPMENT MODE: unknown access keys act as the root user of account "
@@ -224,26 +234,33 @@ def run_serve(args: argparse.Namespace) -> int:
     if args.workers > 1:
         runtime.store.close()
         os.environ[CONFIG_ENV] = json.dumps(config)
-        _run_workers(args, sock, tls, proxies)
+        _run_workers(args, sock, _uvicorn_options(args, tls, proxies, log_config))
         return 0
-    server_config = uvicorn.Config(create_server_app(runtime), host=args.host, port=args.port,
-                                   log_level=args.log_level, timeout_graceful_shutdown=10,
-                                   ssl_context_factory=tls, proxy_headers=bool(proxies),
-                                   forwarded_allow_ips=proxies)
+    server_config = uvicorn.Config(create_server_app(runtime),
+                                   **_uvicorn_options(args, tls, proxies, log_config))
     uvicorn.Server(server_config).run(sockets=[sock])
     runtime.store.close()
     return 0
 
 
-def _run_workers(args: argparse.Namespace, sock: socket.socket, tls: TlsFiles | None,
-                 proxies: list[str]) -> None:
+def _uvicorn_options(args: argparse.Namespace, tls: TlsFiles | None, proxies: list[str],
+                     log_config: dict[str, Any] | None) -> dict[str, Any]:
+    """What uvicorn is told, the same for one process and for workers."""
+    options: dict[str, Any] = {
+        "host": args.host, "port": args.port, "log_level": args.log_level,
+        "timeout_graceful_shutdown": 10, "ssl_context_factory": tls,
+        # Proxy headers only from the listed proxies, and none by default.
+        "proxy_headers": bool(proxies), "forwarded_allow_ips": proxies}
+    if log_config is not None:
+        options["log_config"] = log_config
+    return options
+
+
+def _run_workers(args: argparse.Namespace, sock: socket.socket, options: dict[str, Any]) -> None:
     """Several uvicorn worker processes on one listening socket."""
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
     config = uvicorn.Config("iamd.cli.serve_command:create_app_from_env", factory=True,
-                            host=args.host, port=args.port, workers=args.workers,
-                            log_level=args.log_level, timeout_graceful_shutdown=10,
-                            ssl_context_factory=tls, proxy_headers=bool(proxies),
-                            forwarded_allow_ips=proxies)
+                            workers=args.workers, **options)
     Multiprocess(config, sockets=[sock]).run()
