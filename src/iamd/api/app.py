@@ -150,15 +150,16 @@ def create_app(runtime: Runtime) -> Starlette:
     posted = TargetRouted(endpoint, JsonEndpoint(runtime))
     authorizer = AuthorizeEndpoint(runtime)
     metrics_endpoint = MetricsEndpoint(runtime)
+    limits = runtime.rate_limits  # per source address here; per key in auth/authenticate.py
 
     async def query(request: Request) -> Response:
-        return await serve(posted if request.method == "POST" else endpoint, request)
+        return await serve(posted if request.method == "POST" else endpoint, request, limits)
 
     async def authorize(request: Request) -> Response:
-        return await serve(authorizer, request)
+        return await serve(authorizer, request, limits)
 
     async def metrics(request: Request) -> Response:
-        return await serve(metrics_endpoint, request)
+        return await serve(metrics_endpoint, request, limits)
 
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -212,7 +213,8 @@ def create_app(runtime: Runtime) -> Starlette:
     # The two API endpoints are served ahead of Starlette's routing (the routes
     # above stay as their description, and answer a URL the fast path leaves).
     fast = Middleware(EndpointRoutes, endpoints={
-        ("GET", "/"): endpoint, ("POST", "/"): posted, ("POST", AUTHORIZE_PATH): authorizer})
+        ("GET", "/"): endpoint, ("POST", "/"): posted, ("POST", AUTHORIZE_PATH): authorizer},
+        limits=limits)
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[fast])
     app.state.runtime = runtime
     return app

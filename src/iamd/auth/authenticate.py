@@ -27,4 +27,7 @@ def authenticate(runtime: Runtime, signed: SignedRequest, method: str, path: str
                                   transaction)
     if resolved.secret is not None:
         verify_signature(signed, method, path, query, headers, body, resolved.secret, now)
+    if runtime.rate_limits is not None:
+        # Only a verified signature uses up its key's requests.
+        runtime.rate_limits.charge_key(signed.access_key_id)
     return resolved.caller

@@ -31,6 +31,10 @@ if TYPE_CHECKING:
     from iamd.service.runtime import Runtime
 
 CONFIG_ENV = "IAMD_SERVE_CONFIG"
+# Requests per second (twice as many at once) before Throttling: guards against
+# floods and runaway clients, far above what one client in a loop sends.
+DEFAULT_RATE_PER_ADDRESS = 2000.0
+DEFAULT_RATE_PER_KEY = 1000.0
 
 
 def register(commands: Any) -> None:
@@ -59,6 +63,12 @@ def register(commands: Any) -> None:
     serve.add_argument("--metrics-port", type=int, default=None, metavar="PORT",
                        help="also serve GET /metrics (Prometheus text) unsigned on 127.0.0.1:PORT; "
                             "GET /_iamd/metrics needs a caller allowed iamd:GetMetrics")
+    serve.add_argument("--rate-limit-per-address", type=float, default=None, metavar="RATE",
+                       help="requests per second from one source address before Throttling "
+                            f"(0: off; default {DEFAULT_RATE_PER_ADDRESS:g}, off with --dev)")
+    serve.add_argument("--rate-limit-per-key", type=float, default=None, metavar="RATE",
+                       help="requests per second signed by one access key before Throttling "
+                            f"(0: off; default {DEFAULT_RATE_PER_KEY:g}, off with --dev)")
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--log-format", choices=("text", "json"),
                        default=os.environ.get("IAMD_LOG_FORMAT", "text"),
@@ -135,12 +145,29 @@ def build_runtime(config: dict[str, Any]) -> tuple[Runtime, AdminCredentials | N
                       **({"public_url": config["public_url"]} if config.get("public_url") else {}))
     # What only the store knows once it has an account: the admin this start
     # created (a dev-mode reset restores its key), and the default account.
+    runtime.rate_limits = _rate_limits(config)
     runtime.initial_admin = initialize(runtime)
     with store.transaction(read_only=True) as tx:
         first = tx.accounts.first()
     if first is not None:
         runtime.default_account_id = account_id or first.account_id
     return runtime, runtime.initial_admin
+
+
+def _rate_limits(config: dict[str, Any]) -> Any:
+    from iamd.service.rate_limits import RateLimits
+
+    per_address, per_key = config.get("rate_limits") or (0.0, 0.0)
+    return RateLimits.of(per_address, per_key)
+
+
+def rate_limits_of(args: argparse.Namespace) -> tuple[float, float]:
+    """Requests per second per source address and per access key (0: off);
+    both off by default in --dev, where tests and scripts hammer a local server."""
+    def chosen(given: float | None, default: float) -> float:
+        return max(given, 0.0) if given is not None else (0.0 if args.dev else default)
+    return (chosen(args.rate_limit_per_address, DEFAULT_RATE_PER_ADDRESS),
+            chosen(args.rate_limit_per_key, DEFAULT_RATE_PER_KEY))
 
 
 # Turns the audit trail off, for bench/http_throughput.py to measure what it
@@ -209,6 +236,7 @@ def _run_serve(args: argparse.Namespace) -> int:
     config = config_from(args.data_dir, args.database, bool(args.dev), args.account_id,
                          public_url_of(args.public_url, args.host, args.port, scheme),
                          args.audit_retention_days, args.audit_log)
+    config["rate_limits"] = rate_limits_of(args)
     sock = None
     try:
         proxies = trusted_proxies(args.forwarded_allow_ips)
