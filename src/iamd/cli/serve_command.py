@@ -56,7 +56,10 @@ def register(commands: Any) -> None:
                        help="serve HTTPS with this certificate chain (PEM); reloaded on SIGHUP")
     serve.add_argument("--tls-key", default=os.environ.get("IAMD_TLS_KEY"), metavar="FILE",
                        help="the private key (PEM) of --tls-cert")
-    serve.add_argument("--forwarded-allow-ips", default=os.environ.get("IAMD_FORWARDED_ALLOW_IPS"),
+    # FORWARDED_ALLOW_IPS is uvicorn's name for it, which earlier guides used.
+    serve.add_argument("--forwarded-allow-ips",
+                       default=os.environ.get("IAMD_FORWARDED_ALLOW_IPS",
+                                              os.environ.get("FORWARDED_ALLOW_IPS")),
                        metavar="IPS",
                        help="comma-separated proxy addresses or networks whose X-Forwarded-For "
                             "and X-Forwarded-Proto are believed (default: none)")
