@@ -176,3 +176,30 @@ def test_the_metrics_port_is_loopback_only(watched: tuple[IamdServer, int]) -> N
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"http://{address}:{port}/metrics")
     assert httpx.get(f"http://127.0.0.1:{port}/metrics").status_code == 200
+
+
+@pytest.mark.postgres
+def test_store_contention_is_counted(tmp_path: Path) -> None:
+    """A table another client holds locked: each attempt of a write meets
+    PostgreSQL's lock timeout, iamd retries, then answers Throttling, and
+    every attempt's Contention is counted."""
+    import psycopg
+
+    from conftest import database_for
+
+    database = database_for("postgresql")
+    port = free_port()
+    with IamdServer.start(tmp_path, database=database + "%20-clock_timeout%3D300",
+                          extra_args=["--metrics-port", str(port)]) as server:
+        iam = server.client("iam")
+        iam.get_user()  # the admin's key is cached: only the write needs the table
+        before = value(scrape_port(port), "iamd_store_errors_total", error="Contention")
+        with psycopg.connect(database.replace("postgresql+psycopg://", "postgresql://")) as other:
+            other.execute("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
+            with pytest.raises(ClientError) as refused:
+                iam.create_user(UserName="blocked")
+            other.rollback()
+        assert refused.value.response["Error"]["Code"] == "Throttling"
+        after = value(scrape_port(port), "iamd_store_errors_total", error="Contention")
+        assert after - before >= 3
+        assert iam.create_user(UserName="unblocked")["User"]["UserName"] == "unblocked"
