@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,6 +31,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from iamd.api.bodies import DRAIN_BYTES, read_body
+from iamd.api.request_ids import new_request_id
 from iamd.model.errors import AwsError, RequestEntityTooLarge
 from iamd.service.context import RequestInfo
 
@@ -140,7 +140,7 @@ class EndpointRoutes:
         headers = {name.decode("latin-1").lower(): value.decode("latin-1")
                    for name, value in scope["headers"]}
         client = scope.get("client")
-        exchange = Exchange(request_id=str(uuid.uuid4()), method=scope["method"],
+        exchange = Exchange(request_id=new_request_id(), method=scope["method"],
                             path=scope["path"], query=query, headers=headers, body=b"",
                             client_ip=client[0] if client else "127.0.0.1",
                             secure=scope.get("scheme") == "https")
@@ -183,7 +183,7 @@ async def _read_asgi_body(receive: Receive, limit: int) -> bytes | None:
 
 async def serve(endpoint: Endpoint, request: Request) -> Response:
     """The ASGI side: read the request, then `run` it off the event loop."""
-    request_id = str(uuid.uuid4())
+    request_id = new_request_id()
     body = await read_body(request, MAX_BODY_BYTES)
     headers = {k.lower(): v for k, v in request.headers.items()}
     exchange = Exchange(request_id=request_id, method=request.method, path=request.url.path,
