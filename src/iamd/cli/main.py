@@ -10,6 +10,7 @@ from iamd.cli import (
     account_commands,
     backup_commands,
     credentials_command,
+    keys_commands,
     policy_commands,
     serve_command,
 )
@@ -23,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     account_commands.register(commands)
     credentials_command.register(commands)
     backup_commands.register(commands)
+    keys_commands.register(commands)
     return parser
 
 
