@@ -60,7 +60,7 @@ def _settings_key(account_id: str) -> str:
     return f"outbound_signing_keys:{account_id}"
 
 
-def _associated_data(account_id: str, algorithm: str, kid: str) -> bytes:
+def associated_data(account_id: str, algorithm: str, kid: str) -> bytes:
     return f"iamd/outbound-signing-key/{account_id}/{algorithm}/{kid}".encode()
 
 
@@ -81,7 +81,7 @@ def _new_key_set(runtime: Runtime, account_id: str) -> str:
         key = _generate(algorithm)
         kid = key.thumbprint()
         der = key.as_bytes(encoding="DER", private=True)
-        sealed = runtime.secrets.encrypt(der, _associated_data(account_id, algorithm, kid))
+        sealed = runtime.secrets.encrypt(der, associated_data(account_id, algorithm, kid))
         entries[algorithm] = {"kid": kid, "sealed": sealed.hex(), "created": created}
     return json.dumps(entries, sort_keys=True)
 
@@ -97,7 +97,7 @@ def _open(runtime: Runtime, account_id: str, stored: str) -> dict[str, SigningKe
             continue
         kid = str(entry["kid"])
         der = runtime.secrets.decrypt(bytes.fromhex(entry["sealed"]),
-                                      _associated_data(account_id, algorithm, kid))
+                                      associated_data(account_id, algorithm, kid))
         key: Key = RSAKey.import_key(der) if algorithm == RS256 else ECKey.import_key(der)
         keys[algorithm] = SigningKey(algorithm, kid, key)
     with runtime.lock:

@@ -26,7 +26,7 @@ class NoTokenKeys(Exception):
     """The store has no token keys: the server was not started properly."""
 
 
-def _associated_data(key_id: int) -> bytes:
+def associated_data(key_id: int) -> bytes:
     return f"iamd-sts-token-key:{key_id}".encode()
 
 
@@ -78,7 +78,7 @@ class TokenKeys:
 
     def _new_key(self) -> dict[str, Any]:
         key_id = secrets.randbits(31)
-        sealed = self._secrets.encrypt(os.urandom(32), _associated_data(key_id))
+        sealed = self._secrets.encrypt(os.urandom(32), associated_data(key_id))
         return {"id": key_id, "sealed": sealed.hex(), "created": datetime.now(UTC).isoformat()}
 
     def _load(self) -> None:
@@ -88,6 +88,6 @@ class TokenKeys:
         if not stored:
             raise NoTokenKeys("no token keys: the server was not started properly")
         self._keys = {entry["id"]: self._secrets.decrypt(bytes.fromhex(entry["sealed"]),
-                                                         _associated_data(entry["id"]))
+                                                         associated_data(entry["id"]))
                       for entry in stored}
         self._signing = stored[-1]["id"]
