@@ -34,6 +34,9 @@ from iamd.api.bodies import DRAIN_BYTES, read_body
 from iamd.api.request_ids import new_request_id
 from iamd.model.errors import AwsError, RequestEntityTooLarge
 from iamd.service.context import RequestInfo
+from iamd.service.dispatch import known_operation
+from iamd.service.metrics import count_request, count_store_error
+from iamd.store.errors import StoreError
 
 log = logging.getLogger("iamd.api")
 
@@ -91,13 +94,30 @@ def run(endpoint: Endpoint, exchange: Exchange) -> Response:
         response = endpoint.handle(exchange)
     except AwsError as error:
         response = endpoint.render_error(error, exchange)
-    except Exception:
+    except Exception as error:
         log.exception("request %s failed", exchange.request_id)
+        if isinstance(error, StoreError):
+            count_store_error(error)
         response = endpoint.render_error(endpoint.internal_failure(), exchange)
     response.headers["x-amzn-RequestId"] = exchange.request_id
+    elapsed = time.perf_counter() - started
     log.info("request_id=%s action=%s status=%d ms=%.1f", exchange.request_id, exchange.action,
-             response.status_code, (time.perf_counter() - started) * 1000)
+             response.status_code, elapsed * 1000)
+    service, operation = metric_labels(exchange)
+    count_request(service, operation, response.status_code, elapsed)
     return response
+
+
+def metric_labels(exchange: Exchange) -> tuple[str, str]:
+    """The service and operation a request is counted under: only names iamd
+    knows, so that a client cannot make up new time series."""
+    action, service = exchange.action, exchange.service
+    if action is not None and action.startswith("iamd:"):
+        return "iamd", action[5:]  # the authorization endpoint's own action
+    if service is None:
+        return "unknown", "unknown"
+    return service, action if action is not None and known_operation(service, action) \
+        else "unknown"
 
 
 async def _answer(endpoint: Endpoint, exchange: Exchange, body: bytes | None) -> Response:

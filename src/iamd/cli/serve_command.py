@@ -56,6 +56,9 @@ def register(commands: Any) -> None:
                        metavar="IPS",
                        help="comma-separated proxy addresses or networks whose X-Forwarded-For "
                             "and X-Forwarded-Proto are believed (default: none)")
+    serve.add_argument("--metrics-port", type=int, default=None, metavar="PORT",
+                       help="also serve GET /metrics (Prometheus text) unsigned on 127.0.0.1:PORT; "
+                            "GET /_iamd/metrics needs a caller allowed iamd:GetMetrics")
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--log-format", choices=("text", "json"),
                        default=os.environ.get("IAMD_LOG_FORMAT", "text"),
@@ -171,10 +174,21 @@ def create_app_from_env() -> Any:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    from iamd.cli.metrics_port import metrics_directory
+
+    if args.workers > 1:
+        # Every worker writes its metrics to files there; a scrape adds them up.
+        with metrics_directory():
+            return _run_serve(args)
+    return _run_serve(args)
+
+
+def _run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from iamd.cli.json_logs import LoggedLines, json_logging_config
     from iamd.cli.listening_socket import bind_listening_socket
+    from iamd.cli.metrics_port import serve_metrics_on_loopback
     from iamd.cli.startup_failure import STARTUP_FAILURES, describe_startup_failure
     from iamd.cli.tls import TlsFiles, server_context
     from iamd.cli.trusted_proxies import trusted_proxies
@@ -201,6 +215,8 @@ def run_serve(args: argparse.Namespace) -> int:
         if tls is not None:
             server_context(tls.cert_file, tls.key_file)  # fails here, in one line, if it must
         sock = bind_listening_socket(args.host, args.port)
+        if args.metrics_port:
+            serve_metrics_on_loopback(args.metrics_port)
         runtime, credentials = build_runtime(config)
     except STARTUP_FAILURES as error:
         if sock is not None:
@@ -229,6 +245,9 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"iamd: store {config['database'].split('@')[-1]}, account {runtime.default_account_id}; "
               f"admin credentials: {Path(config['data_dir']) / 'admin-credentials.csv'}", file=out)
     print(f"iamd: serving IAM and STS on {endpoint}", file=out, flush=True)
+    if args.metrics_port:
+        print(f"iamd: metrics on http://127.0.0.1:{args.metrics_port}/metrics", file=out,
+              flush=True)
     if runtime.public_url != endpoint:
         print(f"iamd: public URL {runtime.public_url}", file=out, flush=True)
     if args.workers > 1:
