@@ -56,6 +56,9 @@ def register(commands: Any) -> None:
     serve.add_argument("--token-key-rotation-days", type=_rotation_days, default=30.0,
                        help="a new STS session token key this often (default 30); tokens "
                             "sealed by the previous key stay good until they expire")
+    serve.add_argument("--outbound-key-rotation-days", type=_rotation_days, default=30.0,
+                       help="new outbound web identity signing keys this often (default 30); "
+                            "the old ones stay in the key set until their tokens expire")
     serve.set_defaults(run=run_serve)
 
 
@@ -82,12 +85,14 @@ def _rotation_days(text: str) -> float:
 def config_from(data_dir_text: str, database: str | None, dev: bool,
                 account_id: str | None, public_url: str | None = None,
                 audit_retention_days: int = 90, audit_log: str | None = None,
-                token_key_rotation_days: float | None = None) -> dict[str, Any]:
+                token_key_rotation_days: float | None = None,
+                outbound_key_rotation_days: float | None = None) -> dict[str, Any]:
     data_dir = Path(data_dir_text).resolve()
     return {"data_dir": str(data_dir), "database": database or f"sqlite:///{data_dir / 'iamd.sqlite3'}",
             "dev": dev, "account_id": account_id or os.environ.get("IAMD_ACCOUNT_ID"),
             "public_url": public_url, "audit_retention_days": audit_retention_days,
-            "audit_log": audit_log, "token_key_rotation_days": token_key_rotation_days}
+            "audit_log": audit_log, "token_key_rotation_days": token_key_rotation_days,
+            "outbound_key_rotation_days": outbound_key_rotation_days}
 
 
 def public_url_of(given: str | None, host: str, port: int) -> str:
@@ -138,6 +143,8 @@ def build_runtime(config: dict[str, Any]) -> tuple[Runtime, AdminCredentials | N
     if config.get("token_key_rotation_days"):  # a server's runtime, not a command's
         runtime.token_key_schedule = TokenKeySchedule(
             token_keys, timedelta(days=float(config["token_key_rotation_days"])))
+    if config.get("outbound_key_rotation_days"):
+        runtime.outbound_key_rotation = timedelta(days=float(config["outbound_key_rotation_days"]))
     with store.transaction(read_only=True) as tx:
         first = tx.accounts.first()
     if first is not None:
@@ -185,7 +192,7 @@ def run_serve(args: argparse.Namespace) -> int:
     config = config_from(args.data_dir, args.database, bool(args.dev), args.account_id,
                          public_url_of(args.public_url, args.host, args.port),
                          args.audit_retention_days, args.audit_log,
-                         args.token_key_rotation_days)
+                         args.token_key_rotation_days, args.outbound_key_rotation_days)
     runtime, credentials = build_runtime(config)
     out = sys.stderr
     if config["dev"]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +47,7 @@ class Runtime:
     # Where clients reach this server; outbound federation issuers live under it.
     public_url: str = "http://127.0.0.1:8000"
     outbound_keys: dict[str, Any] = field(default_factory=dict)  # unsealed, sts/outbound_keys.py
+    outbound_key_rotation: timedelta = timedelta(days=30)  # how long they sign before replaced
     permission_cache: dict[PermissionKey, PolicySet] = field(default_factory=dict)
     principal_tags: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
     # (identity (name, document) pairs, boundary document, session documents) -> compiled set
