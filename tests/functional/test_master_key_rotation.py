@@ -136,3 +136,36 @@ def test_rotation_under_load_fails_no_request(tmp_path: Path, backend: str) -> N
                                TokenCode=totp.generate_otp(int(time.time()) // 30 + 1))
         again.client("sts").get_web_identity_token(Audience=["https://audience.example.com"],
                                                    SigningAlgorithm="RS256")
+
+
+def test_a_rotation_killed_midway_loses_nothing(tmp_path: Path) -> None:
+    data_dir = tmp_path / "iamd"
+    with IamdServer.start(data_dir) as server:
+        iam = server.client("iam")
+        keys = []
+        for number in range(60):
+            iam.create_user(UserName=f"kept-{number}")
+            made = iam.create_access_key(UserName=f"kept-{number}")["AccessKey"]
+            keys.append((made["AccessKeyId"], made["SecretAccessKey"]))
+        key_file = data_dir / "master.key"
+        before = key_file.read_text()
+        rotation = subprocess.Popen([sys.executable, "-m", "iamd.cli.main", "keys", "rotate-master",
+                                     "--data-dir", str(data_dir)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # Killed as soon as the new key is in the file: the re-sealing has begun.
+        deadline = time.monotonic() + 60
+        while key_file.read_text() == before and rotation.poll() is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.001)
+        rotation.kill()
+        rotation.wait()
+        assert len(key_ids(data_dir)) == 2  # the old key is still there to open with
+        for key in keys:
+            server.client("sts", *key).get_caller_identity()
+        # Running it again finishes the job.
+        status = json.loads(iamd("keys", "reseal", "--drop-old-keys",
+                                 "--data-dir", str(data_dir)).stdout)
+        assert list(status["SealedByKeyId"]) == [str(status["SealingKeyId"])]
+        assert len(key_ids(data_dir)) == 1
+        for key in keys:
+            server.client("sts", *key).get_caller_identity()
