@@ -101,7 +101,11 @@ def run_rotate_master(args: argparse.Namespace) -> int:
         # From here on every process reading the file seals under the new key
         # and opens under both.
         write_key_file(path, MasterKeys((new_key, *old.keys), str(path)).text)
-        new_id = key_id_of(new_key)
+    except MasterKeyError as error:
+        store.close()
+        raise SystemExit(f"iamd: {error}; nothing was changed") from None
+    new_id = key_id_of(new_key)
+    try:
         resealed = reseal(store, box)
         left = 0
         for _ in range(CHECK_PASSES):
@@ -123,7 +127,11 @@ def run_rotate_master(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     if not args.keep_old_keys:
-        write_key_file(path, MasterKeys((new_key,), str(path)).text)
+        try:
+            write_key_file(path, MasterKeys((new_key,), str(path)).text)
+        except MasterKeyError as error:
+            raise SystemExit(f"iamd: every secret is sealed under master key {new_id}, but "
+                             f"the old key could not be removed: {error}") from None
     print(json.dumps({"MasterKeyId": new_id, "Resealed": resealed,
                       "OldKeyIds": retired, "OldKeysKept": bool(args.keep_old_keys)}))
     print(f"iamd: every secret is sealed under master key {new_id}"
