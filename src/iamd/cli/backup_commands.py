@@ -145,6 +145,9 @@ def _keys_to_run_with(data_dir: Path, backup_keys: Path | None) -> tuple[Any, st
 
 
 def _check_secrets_open(staged: Path, keys: Any) -> None:
+    """Every sealed value in the staged copy names a key of `keys`, and the
+    token keys open (the proof that the key is the one, not just its id)."""
+    from iamd.service.master_key_rotation import census
     from iamd.service.sts.token_keys import NoTokenKeys, TokenKeys
     from iamd.store.backup import BackupError
     from iamd.store.errors import StoreError
@@ -157,6 +160,9 @@ def _check_secrets_open(staged: Path, keys: Any) -> None:
         raise BackupError(f"the backup cannot be opened by this iamd: {error}") from None
     try:
         TokenKeys(store, SecretBox.of(keys)).signing()
+        foreign = sorted(set(census(store)) - keys.ids)
+        if foreign:
+            raise SecretDecryptionError(f"key ids {foreign}")
     except SecretDecryptionError:
         raise BackupError(f"the backup's secrets were sealed under another master key than "
                           f"{keys.where} (key id {keys.ids_text}); give the right one with "

@@ -52,8 +52,10 @@ def _token_key_entries(_key: str, data: Any) -> Entries:
 
 def _outbound_entries(key: str, data: Any) -> Entries:
     account_id = key.split(":", 1)[1]
-    for algorithm, entry in data.items():
-        yield entry, outbound_keys.associated_data(account_id, algorithm, str(entry["kid"]))
+    for algorithm in outbound_keys.ALGORITHMS:  # retired keys keep public halves only
+        if algorithm in data:
+            entry = data[algorithm]
+            yield entry, outbound_keys.associated_data(account_id, algorithm, str(entry["kid"]))
 
 
 def _saml_entries(key: str, data: Any) -> Entries:
