@@ -202,9 +202,13 @@ def create_app(runtime: Runtime) -> Starlette:
             runtime.usage.start()
         if runtime.audit is not None:
             runtime.audit.start()
+        if runtime.token_key_schedule is not None:
+            runtime.token_key_schedule.start()
         try:
             yield
         finally:
+            if runtime.token_key_schedule is not None:
+                runtime.token_key_schedule.stop()
             if runtime.usage is not None:
                 runtime.usage.stop()
             if runtime.audit is not None:

@@ -6,7 +6,14 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from iamd.cli import account_commands, credentials_command, policy_commands, serve_command
+from iamd.cli import (
+    account_commands,
+    backup_commands,
+    credentials_command,
+    keys_commands,
+    policy_commands,
+    serve_command,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -16,6 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve_command.register(commands)
     account_commands.register(commands)
     credentials_command.register(commands)
+    backup_commands.register(commands)
+    keys_commands.register(commands)
     return parser
 
 

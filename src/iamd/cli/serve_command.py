@@ -19,6 +19,7 @@ import logging.config
 import os
 import socket
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -82,6 +83,12 @@ def register(commands: Any) -> None:
                        metavar="PATH|-",
                        help="also stream every audit event as a JSON line to PATH "
                             "(appended) or to stdout (-)")
+    serve.add_argument("--token-key-rotation-days", type=_rotation_days, default=30.0,
+                       help="a new STS session token key this often (default 30); tokens "
+                            "sealed by the previous key stay good until they expire")
+    serve.add_argument("--outbound-key-rotation-days", type=_rotation_days, default=30.0,
+                       help="new outbound web identity signing keys this often (default 30); "
+                            "the old ones stay in the key set until their tokens expire")
     serve.set_defaults(run=run_serve)
 
 
@@ -95,14 +102,27 @@ def _positive_days(text: str) -> int:
     return days
 
 
+def _rotation_days(text: str) -> float:
+    try:
+        days = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of days: {text!r}") from None
+    if not days > 0 or days == float("inf"):
+        raise argparse.ArgumentTypeError("the rotation period must be a positive number of days")
+    return days
+
+
 def config_from(data_dir_text: str, database: str | None, dev: bool,
                 account_id: str | None, public_url: str | None = None,
-                audit_retention_days: int = 90, audit_log: str | None = None) -> dict[str, Any]:
+                audit_retention_days: int = 90, audit_log: str | None = None,
+                token_key_rotation_days: float | None = None,
+                outbound_key_rotation_days: float | None = None) -> dict[str, Any]:
     data_dir = Path(data_dir_text).resolve()
     return {"data_dir": str(data_dir), "database": database or f"sqlite:///{data_dir / 'iamd.sqlite3'}",
             "dev": dev, "account_id": account_id or os.environ.get("IAMD_ACCOUNT_ID"),
             "public_url": public_url, "audit_retention_days": audit_retention_days,
-            "audit_log": audit_log}
+            "audit_log": audit_log, "token_key_rotation_days": token_key_rotation_days,
+            "outbound_key_rotation_days": outbound_key_rotation_days}
 
 
 def public_url_of(given: str | None, host: str, port: int, scheme: str = "http") -> str:
@@ -123,6 +143,7 @@ def build_runtime(config: dict[str, Any]) -> tuple[Runtime, AdminCredentials | N
     created the account (None on a store that has one)."""
     from iamd.service.bootstrap import initialize
     from iamd.service.runtime import Runtime
+    from iamd.service.sts.token_key_schedule import TokenKeySchedule
     from iamd.service.sts.token_keys import TokenKeys
     from iamd.service.usage import UsageRecorder
     from iamd.store.repository import open_store
@@ -150,6 +171,11 @@ def build_runtime(config: dict[str, Any]) -> tuple[Runtime, AdminCredentials | N
     # created (a dev-mode reset restores its key), and the default account.
     runtime.rate_limits = _rate_limits(config)
     runtime.initial_admin = initialize(runtime)
+    if config.get("token_key_rotation_days"):  # a server's runtime, not a command's
+        runtime.token_key_schedule = TokenKeySchedule(
+            token_keys, timedelta(days=float(config["token_key_rotation_days"])))
+    if config.get("outbound_key_rotation_days"):
+        runtime.outbound_key_rotation = timedelta(days=float(config["outbound_key_rotation_days"]))
     with store.transaction(read_only=True) as tx:
         first = tx.accounts.first()
     if first is not None:
@@ -238,7 +264,8 @@ def _run_serve(args: argparse.Namespace) -> int:
     scheme = "https" if tls else "http"
     config = config_from(args.data_dir, args.database, bool(args.dev), args.account_id,
                          public_url_of(args.public_url, args.host, args.port, scheme),
-                         args.audit_retention_days, args.audit_log)
+                         args.audit_retention_days, args.audit_log,
+                         args.token_key_rotation_days, args.outbound_key_rotation_days)
     config["rate_limits"] = rate_limits_of(args)
     sock = None
     try:

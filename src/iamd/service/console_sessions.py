@@ -44,6 +44,11 @@ PENDING_MFA = "pending-mfa"
 _STATE_DATA = b"iamd console session"
 
 
+def state_associated_data(id_hash: str) -> bytes:
+    """What a session's sealed state is bound to: the hash of its cookie."""
+    return _STATE_DATA + id_hash.encode()
+
+
 @dataclass(frozen=True)
 class RoleCredentials:
     access_key_id: str
@@ -98,7 +103,7 @@ def _hash(token: str) -> str:
 
 
 def _seal(runtime: Runtime, id_hash: str, state: ConsoleState) -> bytes:
-    return runtime.secrets.encrypt(state.to_json(), _STATE_DATA + id_hash.encode())
+    return runtime.secrets.encrypt(state.to_json(), state_associated_data(id_hash))
 
 
 def new_state(kind: str, account_id: str, now: datetime, **fields: Any) -> ConsoleState:
@@ -142,7 +147,7 @@ def load_session(runtime: Runtime, token: str | None, now: datetime) -> ConsoleS
         end_session(runtime, token)
         return None
     state = ConsoleState.from_json(
-        runtime.secrets.decrypt(record.state, _STATE_DATA + id_hash.encode()))
+        runtime.secrets.decrypt(record.state, state_associated_data(id_hash)))
     if now - record.last_seen >= TOUCH_EVERY:
         with runtime.store.transaction() as tx:
             tx.console_sessions.touch(id_hash, now)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from iamd.service.audit.trail import AuditTrail
     from iamd.service.authentication import ResolvedKey
     from iamd.service.rate_limits import RateLimits
+    from iamd.service.sts.token_key_schedule import TokenKeySchedule
     from iamd.service.sts.token_keys import TokenKeys
     from iamd.service.usage import UsageRecorder
     from iamd.store.interface import Store
@@ -45,9 +47,11 @@ class Runtime:
     audit: AuditTrail | None = None  # the audit trail's writer (service/audit/trail.py)
     initial_admin: AdminCredentials | None = None  # dev mode: what a reset restores
     rate_limits: RateLimits | None = None  # per address and access key; None: no limits
+    token_key_schedule: TokenKeySchedule | None = None  # rotates token_keys (iamd serve)
     # Where clients reach this server; outbound federation issuers live under it.
     public_url: str = "http://127.0.0.1:8000"
     outbound_keys: dict[str, Any] = field(default_factory=dict)  # unsealed, sts/outbound_keys.py
+    outbound_key_rotation: timedelta = timedelta(days=30)  # how long they sign before replaced
     permission_cache: dict[PermissionKey, PolicySet] = field(default_factory=dict)
     principal_tags: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
     # (identity (name, document) pairs, boundary document, session documents) -> compiled set

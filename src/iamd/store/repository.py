@@ -38,6 +38,7 @@ from iamd.store.passwords import SqlLoginProfiles, SqlPasswordPolicies
 from iamd.store.policies import SqlPolicies, SqlPolicyVersions
 from iamd.store.providers import SqlOidcProviders, SqlSamlProviders
 from iamd.store.roles import SqlRoles
+from iamd.store.sealed import SqlSealedValues
 from iamd.store.settings import SqlSettings
 from iamd.store.tags import SqlTags
 from iamd.store.transaction import TransactionCore
@@ -169,6 +170,10 @@ class SqlTransaction:
     @_repository
     def saml_providers(self) -> SqlSamlProviders:
         return SqlSamlProviders(self._core)
+
+    @_repository
+    def sealed(self) -> SqlSealedValues:
+        return SqlSealedValues(self._core)
 
     @_repository
     def tags(self) -> SqlTags:

@@ -13,9 +13,13 @@ import pytest
 from iamd.store.secrets import (
     MASTER_KEY_ENV,
     MasterKeyError,
+    MasterKeys,
     SecretBox,
     SecretDecryptionError,
     access_key_associated_data,
+    current_master_keys,
+    key_id_of,
+    write_key_file,
 )
 
 KEY = bytes(range(32))
@@ -123,3 +127,35 @@ def test_concurrent_first_starts_agree_on_one_key(tmp_path: Path) -> None:
     sealed = boxes[0].encrypt(SECRET, AD)
     assert all(box.decrypt(sealed, AD) == SECRET for box in boxes)
     assert [p.name for p in tmp_path.iterdir()] == ["master.key"]
+
+
+def test_a_ring_seals_under_its_first_key_and_opens_under_each(tmp_path: Path) -> None:
+    old, new = KEY, bytes(range(100, 132))
+    sealed_old = SecretBox(old).encrypt(SECRET, AD)
+    ring = SecretBox(new, old)
+    assert ring.decrypt(sealed_old, AD) == SECRET
+    assert ring.encrypt(SECRET, AD)[0] == key_id_of(new) == ring.sealing_key_id
+    keys = MasterKeys.parse(f"{base64.b64encode(new).decode()},{base64.b64encode(old).decode()}",
+                            "test")
+    assert keys.sealing == new and keys.ids == {key_id_of(new), key_id_of(old)}
+    assert MasterKeys.parse(keys.text, "file") == MasterKeys(keys.keys, "file")
+    with pytest.raises(MasterKeyError, match="share a key id"):
+        MasterKeys.parse(f"{base64.b64encode(old).decode()}\n" * 2, "test")
+
+
+def test_a_box_follows_its_key_file(tmp_path: Path) -> None:
+    box = SecretBox.load(tmp_path, {})
+    first = current_master_keys(tmp_path, {})
+    sealed_first = box.encrypt(SECRET, AD)
+    new = bytes(range(50, 82))
+    other = SecretBox.load(tmp_path, {})  # another process reading the same file
+    write_key_file(tmp_path / "master.key", MasterKeys((new, *first.keys), "file").text)
+    assert box.encrypt(SECRET, AD)[0] == key_id_of(new)  # the next seal uses the new key
+    assert other.decrypt(SecretBox(new).encrypt(SECRET, AD), AD) == SECRET  # an unknown id reloads
+    # Keys dropped from the file keep opening in processes that held them.
+    write_key_file(tmp_path / "master.key", MasterKeys((new,), "file").text)
+    assert box.sealing_key_id == key_id_of(new)
+    assert box.decrypt(sealed_first, AD) == SECRET
+    # A damaged file is not taken: the box keeps the keys it has.
+    (tmp_path / "master.key").write_text("not a key\n")
+    assert box.encrypt(SECRET, AD)[0] == key_id_of(new)

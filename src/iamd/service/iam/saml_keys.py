@@ -66,7 +66,7 @@ def settings_key(provider_arn: str) -> str:
     return f"saml_provider_keys:{provider_arn}"
 
 
-def _associated_data(provider_arn: str, key_id: str) -> bytes:
+def associated_data(provider_arn: str, key_id: str) -> bytes:
     return f"iamd/saml-private-key/{provider_arn}/{key_id}".encode()
 
 
@@ -113,7 +113,7 @@ def seal(runtime: Runtime, provider_arn: str, key: rsa.RSAPrivateKey,
     der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption())
     identifier = key_id(key)
-    sealed = runtime.secrets.encrypt(der, _associated_data(provider_arn, identifier))
+    sealed = runtime.secrets.encrypt(der, associated_data(provider_arn, identifier))
     return StoredKey(identifier, created, sealed)
 
 
@@ -122,7 +122,7 @@ def private_keys(runtime: Runtime, provider_arn: str,
     """The provider's keys, opened; newest first (the one an IdP most likely uses)."""
     keys: list[rsa.RSAPrivateKey] = []
     for stored in sorted(settings.keys, key=lambda k: k.created, reverse=True):
-        der = runtime.secrets.decrypt(stored.sealed, _associated_data(provider_arn, stored.key_id))
+        der = runtime.secrets.decrypt(stored.sealed, associated_data(provider_arn, stored.key_id))
         # Checked when it was added; skip the slow consistency check on every use.
         key = serialization.load_der_private_key(der, password=None,
                                                  unsafe_skip_rsa_key_validation=True)
