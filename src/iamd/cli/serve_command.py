@@ -254,10 +254,11 @@ def _run_serve(args: argparse.Namespace) -> int:
     if log_config is not None:
         logging.config.dictConfig(log_config)
         out: Any = LoggedLines(logging.getLogger("iamd.serve"))
+        failure: Any = LoggedLines(logging.getLogger("iamd.serve"), logging.ERROR)
     else:
         logging.basicConfig(level=args.log_level.upper(),
                             format="%(asctime)s %(levelname)s %(name)s %(message)s")
-        out = sys.stderr
+        out = failure = sys.stderr
     if bool(args.tls_cert) != bool(args.tls_key):
         raise SystemExit("iamd: --tls-cert and --tls-key go together")
     tls = TlsFiles(args.tls_cert, args.tls_key) if args.tls_cert else None
@@ -279,7 +280,16 @@ def _run_serve(args: argparse.Namespace) -> int:
     except STARTUP_FAILURES as error:
         if sock is not None:
             sock.close()
-        print(f"iamd: cannot start: {describe_startup_failure(error)}", file=out, flush=True)
+        print(f"iamd: cannot start: {describe_startup_failure(error)}", file=failure, flush=True)
+        return 1
+    except SystemExit as refused:
+        # build_runtime's own one-line refusals (a store sealed under another
+        # master key...), written where the logs go (JSON lines with --log-format json).
+        if sock is not None:
+            sock.close()
+        if not isinstance(refused.code, str):
+            raise
+        print(refused.code, file=failure, flush=True)
         return 1
     if config["dev"]:
         print("!" * 72, file=out)
