@@ -106,3 +106,32 @@ def test_an_address_over_its_rate_gets_throttling_signed_or_not(tmp_path: Path) 
         assert (403, False) in codes  # unsigned: MissingAuthenticationToken while tokens last
         assert (400, True) in codes  # then Throttling
         assert "Throttling" in outcomes(3, iam.get_user)
+
+
+def test_the_authorization_endpoint_is_not_limited(tmp_path: Path) -> None:
+    """A service asks /_iamd/authorize for all of its clients: neither its key nor
+    its address is limited there, while its own IAM calls are."""
+    import json
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    with IamdServer.start(tmp_path, extra_args=["--rate-limit-per-address", "2",
+                                                "--rate-limit-per-key", "2"]) as server:
+        service_key = Credentials(server.access_key_id, server.secret_access_key)
+        client = AWSRequest(method="GET", url="http://objects.internal:9000/reports/q1.csv")
+        SigV4Auth(service_key, "s3", "us-east-1").add_auth(client)
+        body = json.dumps({
+            "action": "s3:GetObject", "resource": "arn:aws:s3:::reports/q1.csv",
+            "method": "GET", "path": "/reports/q1.csv", "query": "",
+            "headers": {"host": "objects.internal:9000", **dict(client.headers.items())}})
+        with httpx.Client() as http:
+            for _ in range(10):
+                ask = AWSRequest(method="POST", url=f"{server.endpoint}/_iamd/authorize",
+                                 data=body, headers={"Content-Type": "application/json"})
+                SigV4Auth(service_key, "iamd", "us-east-1").add_auth(ask)
+                answer = http.post(ask.url, content=body, headers=dict(ask.headers.items()))
+                assert answer.status_code == 200, answer.text
+                assert answer.json()["decision"] == "Allow"
+        assert "Throttling" in outcomes(8, server.client("iam").get_user)

@@ -148,10 +148,12 @@ class EndpointRoutes:
     same answers as `serve`."""
 
     def __init__(self, app: ASGIApp, endpoints: Mapping[tuple[str, str], Endpoint],
-                 limits: RateLimits | None = None) -> None:
+                 limits: RateLimits | None = None,
+                 unlimited_paths: frozenset[str] = frozenset()) -> None:
         self.app = app
         self.endpoints = endpoints
         self.limits = limits
+        self.unlimited_paths = unlimited_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         endpoint = (self.endpoints.get((scope["method"], scope["path"]))
@@ -174,7 +176,8 @@ class EndpointRoutes:
         body = await _read_asgi_body(receive, MAX_BODY_BYTES)
         if body is not None:
             exchange.body = body
-        response = await _answer(endpoint, exchange, body, self.limits)
+        limits = None if exchange.path in self.unlimited_paths else self.limits
+        response = await _answer(endpoint, exchange, body, limits)
         await send({"type": "http.response.start", "status": response.status_code,
                     "headers": response.raw_headers})
         await send({"type": "http.response.body", "body": response.body})
