@@ -157,3 +157,8 @@ class InvalidInput(OrganizationsError):
 class AccessDeniedException(OrganizationsError):
     code = "AccessDeniedException"
     fmt = "You don't have permissions to access this resource."
+
+
+class AccountAlreadyClosed(OrganizationsError):
+    code = "AccountAlreadyClosedException"
+    fmt = "You attempted to close an account that is already closed."
