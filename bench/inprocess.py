@@ -119,7 +119,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="run under cProfile and print the N costliest functions")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="iamd-inprocess-") as tmp:
-        runtime, credentials = build_runtime(config_from(tmp, args.database, False, None))
+        config = config_from(tmp, args.database, False, None)
+        # Rate limits on, as `iamd serve` has them, but never met: their cost counts.
+        config["rate_limits"] = (1e9, 1e9)
+        runtime, credentials = build_runtime(config)
         if credentials is None:
             parser.error("the database already has an account: give an empty one")
         endpoint = QueryEndpoint(runtime)
@@ -128,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         def call(headers: dict[str, str], body: bytes) -> None:
             exchange = Exchange(request_id=str(uuid.uuid4()), method="POST", path="/", query="",
                                 headers=headers, body=body, client_ip="127.0.0.1", secure=False)
-            response = run(endpoint, exchange)
+            response = run(endpoint, exchange, runtime.rate_limits)
             if response.status_code != 200:
                 raise SystemExit(f"{response.status_code}: {bytes(response.body)[:500]!r}")
 

@@ -145,23 +145,37 @@ def test_the_signed_endpoint_needs_iamd_get_metrics(watched: tuple[IamdServer, i
 
 
 def test_several_workers_add_up(tmp_path: Path) -> None:
+    import tempfile
+    from concurrent.futures import ThreadPoolExecutor
+
+    def metric_directories() -> set[Path]:
+        return set(Path(tempfile.gettempdir()).glob("iamd-metrics-*"))
+
+    earlier = metric_directories()
     port = free_port()
     with IamdServer.start(tmp_path, workers=2, extra_args=["--metrics-port", str(port)]) as server:
-        sts = server.client("sts")
-        calls = 12
-        for _ in range(calls):
-            sts.get_caller_identity()
-        # A new connection each time spreads them over both workers.
-        for _ in range(calls):
-            server.client("sts").get_caller_identity()
+        ours = metric_directories() - earlier
+        assert len(ours) == 1, "the workers write their metrics in a directory of their own"
+
+        def client_calls(_: int) -> None:
+            sts = server.client("sts")
+            for _ in range(5):
+                sts.get_caller_identity()
+
+        # Clients at once, on connections of their own, so that both workers answer.
+        clients = 8
+        with ThreadPoolExecutor(clients) as pool:
+            list(pool.map(client_calls, range(clients)))
+        writers = {path.stem.split("_")[-1] for path in next(iter(ours)).glob("counter_*.db")}
         port_total = value(scrape_port(port), "iamd_requests_total", service="sts",
                            operation="GetCallerIdentity", status="200")
         signed = signed_get(server, server.access_key_id, server.secret_access_key)
         signed_total = value(parse(signed.text), "iamd_requests_total", service="sts",
                              operation="GetCallerIdentity", status="200")
-    assert port_total == 2 * calls
-    assert signed_total == 2 * calls
-    assert not list(tmp_path.glob("iamd-metrics-*"))
+    assert len(writers) == 2, "both workers answered some of the calls"
+    assert port_total == 5 * clients
+    assert signed_total == 5 * clients
+    assert not any(directory.exists() for directory in ours), "removed at exit"
 
 
 def test_the_metrics_port_is_loopback_only(watched: tuple[IamdServer, int]) -> None:
@@ -176,3 +190,30 @@ def test_the_metrics_port_is_loopback_only(watched: tuple[IamdServer, int]) -> N
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"http://{address}:{port}/metrics")
     assert httpx.get(f"http://127.0.0.1:{port}/metrics").status_code == 200
+
+
+@pytest.mark.postgres
+def test_store_contention_is_counted(tmp_path: Path) -> None:
+    """A table another client holds locked: each attempt of a write meets
+    PostgreSQL's lock timeout, iamd retries, then answers Throttling, and
+    every attempt's Contention is counted."""
+    import psycopg
+
+    from conftest import database_for
+
+    database = database_for("postgresql")
+    port = free_port()
+    with IamdServer.start(tmp_path, database=database + "%20-clock_timeout%3D300",
+                          extra_args=["--metrics-port", str(port)]) as server:
+        iam = server.client("iam")
+        iam.get_user()  # the admin's key is cached: only the write needs the table
+        before = value(scrape_port(port), "iamd_store_errors_total", error="Contention")
+        with psycopg.connect(database.replace("postgresql+psycopg://", "postgresql://")) as other:
+            other.execute("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
+            with pytest.raises(ClientError) as refused:
+                iam.create_user(UserName="blocked")
+            other.rollback()
+        assert refused.value.response["Error"]["Code"] == "Throttling"
+        after = value(scrape_port(port), "iamd_store_errors_total", error="Contention")
+        assert after - before >= 3
+        assert iam.create_user(UserName="unblocked")["User"]["UserName"] == "unblocked"

@@ -114,8 +114,12 @@ def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsServer]:
 
 def peer_serial(tls: TlsServer) -> int:
     """The serial number of the certificate a new handshake gets."""
-    context = ssl.create_default_context(cafile=str(tls.authority.bundle))
-    port = int(tls.server.endpoint.rsplit(":", 1)[1])
+    return serial_served(tls.server, tls.authority)
+
+
+def serial_served(server: IamdServer, authority: Authority) -> int:
+    context = ssl.create_default_context(cafile=str(authority.bundle))
+    port = int(server.endpoint.rsplit(":", 1)[1])
     with socket.create_connection(("127.0.0.1", port), timeout=5) as raw, \
             context.wrap_socket(raw, server_hostname="127.0.0.1") as wrapped:
         der = wrapped.getpeercert(binary_form=True)
@@ -213,7 +217,7 @@ def test_a_broken_certificate_on_sighup_keeps_the_old_one(tls_server: TlsServer)
     assert "TLS certificate not reloaded" in tls_server.server.log_path.read_text()
 
 
-def test_tls_with_several_workers(tmp_path: Path) -> None:
+def test_tls_with_several_workers_and_sighup_to_the_supervisor(tmp_path: Path) -> None:
     authority = make_authority(tmp_path)
     cert_file, key_file = tmp_path / "server.pem", tmp_path / "server.key"
     issue_server_certificate(authority, cert_file, key_file)
@@ -222,6 +226,15 @@ def test_tls_with_several_workers(tmp_path: Path) -> None:
         sts = server.client("sts", verify=str(authority.bundle))
         for _ in range(4):
             assert sts.get_caller_identity()["Arn"].endswith(":user/admin")
+        new_serial = issue_server_certificate(authority, cert_file, key_file)
+        server.process.send_signal(signal.SIGHUP)  # uvicorn replaces the workers
+        deadline = time.monotonic() + 60
+        # Every worker serves the new certificate once both are replaced.
+        while {serial_served(server, authority) for _ in range(8)} != {new_serial}:
+            assert time.monotonic() < deadline, "the workers did not load the new certificate"
+            time.sleep(0.2)
+        assert sts.get_caller_identity()["Arn"].endswith(":user/admin")
+        assert server.process.poll() is None
 
 
 @pytest.mark.parametrize("broken", ["certificate", "key", "missing"])

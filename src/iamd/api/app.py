@@ -150,15 +150,18 @@ def create_app(runtime: Runtime) -> Starlette:
     posted = TargetRouted(endpoint, JsonEndpoint(runtime))
     authorizer = AuthorizeEndpoint(runtime)
     metrics_endpoint = MetricsEndpoint(runtime)
+    # Per source address here, per key in auth/authenticate.py. The authorization
+    # endpoint is not limited: its caller is a service asking for many clients.
+    limits = runtime.rate_limits
 
     async def query(request: Request) -> Response:
-        return await serve(posted if request.method == "POST" else endpoint, request)
+        return await serve(posted if request.method == "POST" else endpoint, request, limits)
 
     async def authorize(request: Request) -> Response:
         return await serve(authorizer, request)
 
     async def metrics(request: Request) -> Response:
-        return await serve(metrics_endpoint, request)
+        return await serve(metrics_endpoint, request, limits)
 
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -216,7 +219,8 @@ def create_app(runtime: Runtime) -> Starlette:
     # The two API endpoints are served ahead of Starlette's routing (the routes
     # above stay as their description, and answer a URL the fast path leaves).
     fast = Middleware(EndpointRoutes, endpoints={
-        ("GET", "/"): endpoint, ("POST", "/"): posted, ("POST", AUTHORIZE_PATH): authorizer})
+        ("GET", "/"): endpoint, ("POST", "/"): posted, ("POST", AUTHORIZE_PATH): authorizer},
+        limits=limits, unlimited_paths=frozenset({AUTHORIZE_PATH}))
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[fast])
     app.state.runtime = runtime
     return app

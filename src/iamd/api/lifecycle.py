@@ -36,6 +36,7 @@ from iamd.model.errors import AwsError, RequestEntityTooLarge
 from iamd.service.context import RequestInfo
 from iamd.service.dispatch import known_operation
 from iamd.service.metrics import count_request, count_store_error
+from iamd.service.rate_limits import RateLimits
 from iamd.store.errors import StoreError
 
 log = logging.getLogger("iamd.api")
@@ -87,10 +88,13 @@ class Endpoint(Protocol):
         """The 500 this endpoint answers when something unexpected failed."""
 
 
-def run(endpoint: Endpoint, exchange: Exchange) -> Response:
-    """Run the handler and map its errors; one log line per request."""
+def run(endpoint: Endpoint, exchange: Exchange, limits: RateLimits | None = None) -> Response:
+    """Run the handler (within the source address's rate limit) and map its
+    errors; one log line per request."""
     started = time.perf_counter()
     try:
+        if limits is not None:
+            limits.charge_address(exchange.client_ip)
         response = endpoint.handle(exchange)
     except AwsError as error:
         response = endpoint.render_error(error, exchange)
@@ -120,7 +124,8 @@ def metric_labels(exchange: Exchange) -> tuple[str, str]:
         else "unknown"
 
 
-async def _answer(endpoint: Endpoint, exchange: Exchange, body: bytes | None) -> Response:
+async def _answer(endpoint: Endpoint, exchange: Exchange, body: bytes | None,
+                  limits: RateLimits | None) -> Response:
     if body is None:
         log.info("request_id=%s refused: body over %d bytes", exchange.request_id, MAX_BODY_BYTES)
         response = endpoint.render_error(RequestEntityTooLarge(), exchange)
@@ -131,8 +136,8 @@ async def _answer(endpoint: Endpoint, exchange: Exchange, body: bytes | None) ->
     if endpoint.inline(exchange):
         # A thread hop costs more than such a request's own work, and worker
         # threads contend for the GIL with the loop that serves the sockets.
-        return run(endpoint, exchange)
-    return await run_in_threadpool(run, endpoint, exchange)
+        return run(endpoint, exchange, limits)
+    return await run_in_threadpool(run, endpoint, exchange, limits)
 
 
 class EndpointRoutes:
@@ -142,9 +147,13 @@ class EndpointRoutes:
     path, method or scope goes on to the app it wraps. Same lifecycle,
     same answers as `serve`."""
 
-    def __init__(self, app: ASGIApp, endpoints: Mapping[tuple[str, str], Endpoint]) -> None:
+    def __init__(self, app: ASGIApp, endpoints: Mapping[tuple[str, str], Endpoint],
+                 limits: RateLimits | None = None,
+                 unlimited_paths: frozenset[str] = frozenset()) -> None:
         self.app = app
         self.endpoints = endpoints
+        self.limits = limits
+        self.unlimited_paths = unlimited_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         endpoint = (self.endpoints.get((scope["method"], scope["path"]))
@@ -167,7 +176,8 @@ class EndpointRoutes:
         body = await _read_asgi_body(receive, MAX_BODY_BYTES)
         if body is not None:
             exchange.body = body
-        response = await _answer(endpoint, exchange, body)
+        limits = None if exchange.path in self.unlimited_paths else self.limits
+        response = await _answer(endpoint, exchange, body, limits)
         await send({"type": "http.response.start", "status": response.status_code,
                     "headers": response.raw_headers})
         await send({"type": "http.response.body", "body": response.body})
@@ -201,7 +211,8 @@ async def _read_asgi_body(receive: Receive, limit: int) -> bytes | None:
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-async def serve(endpoint: Endpoint, request: Request) -> Response:
+async def serve(endpoint: Endpoint, request: Request,
+                limits: RateLimits | None = None) -> Response:
     """The ASGI side: read the request, then `run` it off the event loop."""
     request_id = new_request_id()
     body = await read_body(request, MAX_BODY_BYTES)
@@ -210,4 +221,4 @@ async def serve(endpoint: Endpoint, request: Request) -> Response:
                         query=request.url.query, headers=headers, body=body or b"",
                         client_ip=request.client.host if request.client else "127.0.0.1",
                         secure=request.url.scheme == "https")
-    return await _answer(endpoint, exchange, body)
+    return await _answer(endpoint, exchange, body, limits)

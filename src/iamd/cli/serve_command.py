@@ -32,6 +32,10 @@ if TYPE_CHECKING:
     from iamd.service.runtime import Runtime
 
 CONFIG_ENV = "IAMD_SERVE_CONFIG"
+# Requests per second (twice as many at once) before Throttling: guards against
+# floods and runaway clients, far above what one client in a loop sends.
+DEFAULT_RATE_PER_ADDRESS = 2000.0
+DEFAULT_RATE_PER_KEY = 1000.0
 
 
 def register(commands: Any) -> None:
@@ -53,13 +57,22 @@ def register(commands: Any) -> None:
                        help="serve HTTPS with this certificate chain (PEM); reloaded on SIGHUP")
     serve.add_argument("--tls-key", default=os.environ.get("IAMD_TLS_KEY"), metavar="FILE",
                        help="the private key (PEM) of --tls-cert")
-    serve.add_argument("--forwarded-allow-ips", default=os.environ.get("IAMD_FORWARDED_ALLOW_IPS"),
+    # FORWARDED_ALLOW_IPS is uvicorn's name for it, which earlier guides used.
+    serve.add_argument("--forwarded-allow-ips",
+                       default=os.environ.get("IAMD_FORWARDED_ALLOW_IPS",
+                                              os.environ.get("FORWARDED_ALLOW_IPS")),
                        metavar="IPS",
                        help="comma-separated proxy addresses or networks whose X-Forwarded-For "
                             "and X-Forwarded-Proto are believed (default: none)")
     serve.add_argument("--metrics-port", type=int, default=None, metavar="PORT",
                        help="also serve GET /metrics (Prometheus text) unsigned on 127.0.0.1:PORT; "
                             "GET /_iamd/metrics needs a caller allowed iamd:GetMetrics")
+    serve.add_argument("--rate-limit-per-address", type=float, default=None, metavar="RATE",
+                       help="requests per second from one source address before Throttling "
+                            f"(0: off; default {DEFAULT_RATE_PER_ADDRESS:g}, off with --dev)")
+    serve.add_argument("--rate-limit-per-key", type=float, default=None, metavar="RATE",
+                       help="requests per second signed by one access key before Throttling "
+                            f"(0: off; default {DEFAULT_RATE_PER_KEY:g}, off with --dev)")
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--log-format", choices=("text", "json"),
                        default=os.environ.get("IAMD_LOG_FORMAT", "text"),
@@ -156,6 +169,7 @@ def build_runtime(config: dict[str, Any]) -> tuple[Runtime, AdminCredentials | N
                       **({"public_url": config["public_url"]} if config.get("public_url") else {}))
     # What only the store knows once it has an account: the admin this start
     # created (a dev-mode reset restores its key), and the default account.
+    runtime.rate_limits = _rate_limits(config)
     runtime.initial_admin = initialize(runtime)
     if config.get("token_key_rotation_days"):  # a server's runtime, not a command's
         runtime.token_key_schedule = TokenKeySchedule(
@@ -167,6 +181,22 @@ def build_runtime(config: dict[str, Any]) -> tuple[Runtime, AdminCredentials | N
     if first is not None:
         runtime.default_account_id = account_id or first.account_id
     return runtime, runtime.initial_admin
+
+
+def _rate_limits(config: dict[str, Any]) -> Any:
+    from iamd.service.rate_limits import RateLimits
+
+    per_address, per_key = config.get("rate_limits") or (0.0, 0.0)
+    return RateLimits.of(per_address, per_key)
+
+
+def rate_limits_of(args: argparse.Namespace) -> tuple[float, float]:
+    """Requests per second per source address and per access key (0: off);
+    both off by default in --dev, where tests and scripts hammer a local server."""
+    def chosen(given: float | None, default: float) -> float:
+        return max(given, 0.0) if given is not None else (0.0 if args.dev else default)
+    return (chosen(args.rate_limit_per_address, DEFAULT_RATE_PER_ADDRESS),
+            chosen(args.rate_limit_per_key, DEFAULT_RATE_PER_KEY))
 
 
 # Turns the audit trail off, for bench/http_throughput.py to measure what it
@@ -224,10 +254,11 @@ def _run_serve(args: argparse.Namespace) -> int:
     if log_config is not None:
         logging.config.dictConfig(log_config)
         out: Any = LoggedLines(logging.getLogger("iamd.serve"))
+        failure: Any = LoggedLines(logging.getLogger("iamd.serve"), logging.ERROR)
     else:
         logging.basicConfig(level=args.log_level.upper(),
                             format="%(asctime)s %(levelname)s %(name)s %(message)s")
-        out = sys.stderr
+        out = failure = sys.stderr
     if bool(args.tls_cert) != bool(args.tls_key):
         raise SystemExit("iamd: --tls-cert and --tls-key go together")
     tls = TlsFiles(args.tls_cert, args.tls_key) if args.tls_cert else None
@@ -236,6 +267,7 @@ def _run_serve(args: argparse.Namespace) -> int:
                          public_url_of(args.public_url, args.host, args.port, scheme),
                          args.audit_retention_days, args.audit_log,
                          args.token_key_rotation_days, args.outbound_key_rotation_days)
+    config["rate_limits"] = rate_limits_of(args)
     sock = None
     try:
         proxies = trusted_proxies(args.forwarded_allow_ips)
@@ -248,7 +280,16 @@ def _run_serve(args: argparse.Namespace) -> int:
     except STARTUP_FAILURES as error:
         if sock is not None:
             sock.close()
-        print(f"iamd: cannot start: {describe_startup_failure(error)}", file=out, flush=True)
+        print(f"iamd: cannot start: {describe_startup_failure(error)}", file=failure, flush=True)
+        return 1
+    except SystemExit as refused:
+        # build_runtime's own one-line refusals (a store sealed under another
+        # master key...), written where the logs go (JSON lines with --log-format json).
+        if sock is not None:
+            sock.close()
+        if not isinstance(refused.code, str):
+            raise
+        print(refused.code, file=failure, flush=True)
         return 1
     if config["dev"]:
         print("!" * 72, file=out)

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from iamd.service.admin_credentials import AdminCredentials
     from iamd.service.audit.trail import AuditTrail
     from iamd.service.authentication import ResolvedKey
+    from iamd.service.rate_limits import RateLimits
     from iamd.service.sts.token_key_schedule import TokenKeySchedule
     from iamd.service.sts.token_keys import TokenKeys
     from iamd.service.usage import UsageRecorder
@@ -45,6 +46,7 @@ class Runtime:
     usage: UsageRecorder | None = None
     audit: AuditTrail | None = None  # the audit trail's writer (service/audit/trail.py)
     initial_admin: AdminCredentials | None = None  # dev mode: what a reset restores
+    rate_limits: RateLimits | None = None  # per address and access key; None: no limits
     token_key_schedule: TokenKeySchedule | None = None  # rotates token_keys (iamd serve)
     # Where clients reach this server; outbound federation issuers live under it.
     public_url: str = "http://127.0.0.1:8000"
