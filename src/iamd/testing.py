@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -77,19 +78,24 @@ class IamdServer:
         log_path = data_dir / "server.log"
         with log_path.open("ab") as log:  # the child keeps its own copy of the descriptor
             process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env)
-        server = cls(f"http://127.0.0.1:{port}", data_dir, process, log_path=log_path,
+        # With --tls-cert the server speaks HTTPS only.
+        scheme = "https" if "--tls-cert" in args else "http"
+        server = cls(f"{scheme}://127.0.0.1:{port}", data_dir, process, log_path=log_path,
                      database=database)
         server._wait(timeout)
         server._read_credentials()
         return server
 
     def _wait(self, timeout: float) -> None:
+        # Only a readiness probe: the certificate is checked by the clients.
+        probe = ssl._create_unverified_context() if self.endpoint.startswith("https:") else None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"iamd serve exited:\n{self.log_path.read_text()}")
             try:
-                with urllib.request.urlopen(f"{self.endpoint}/_iamd/health", timeout=1):
+                with urllib.request.urlopen(f"{self.endpoint}/_iamd/health", timeout=1,
+                                            context=probe):
                     return
             except OSError:
                 time.sleep(0.1)
@@ -103,7 +109,8 @@ class IamdServer:
 
     def client(self, service: str, access_key_id: str | None = None,
                secret_access_key: str | None = None, session_token: str | None = None,
-               region: str = "us-east-1") -> Any:
+               region: str = "us-east-1", verify: str | None = None) -> Any:
+        """A boto3 client; `verify` is the CA bundle that signed an HTTPS server's certificate."""
         import boto3
         from botocore.config import Config
 
@@ -111,7 +118,7 @@ class IamdServer:
             service, endpoint_url=self.endpoint, region_name=region,
             aws_access_key_id=access_key_id or self.access_key_id,
             aws_secret_access_key=secret_access_key or self.secret_access_key,
-            aws_session_token=session_token,
+            aws_session_token=session_token, verify=verify,
             config=Config(retries={"max_attempts": 1}))
 
     def create_account(self, name: str) -> tuple[str, str, str]:

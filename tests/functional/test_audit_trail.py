@@ -188,6 +188,17 @@ def test_paging_and_time_range(audited: IamdServer, unique: Any) -> None:
     with pytest.raises(ClientError) as token_error:
         cloudtrail.lookup_events(NextToken="not-a-token")
     assert token_error.value.response["Error"]["Code"] == "InvalidNextTokenException"
+    # A token pages the query it came from: reused with another attribute or
+    # time range it is refused, as CloudTrail refuses it.
+    first = cloudtrail.lookup_events(LookupAttributes=attribute, MaxResults=2)
+    for changed in ({"LookupAttributes": [{"AttributeKey": "EventName",
+                                           "AttributeValue": "TagUser"}]},
+                    {"LookupAttributes": attribute, "StartTime": past}):
+        with pytest.raises(ClientError) as reused:
+            cloudtrail.lookup_events(MaxResults=2, NextToken=first["NextToken"], **changed)
+        assert reused.value.response["Error"]["Code"] == "InvalidNextTokenException"
+    assert cloudtrail.lookup_events(LookupAttributes=attribute, MaxResults=2,
+                                    NextToken=first["NextToken"])["Events"]
 
 
 @pytest.fixture

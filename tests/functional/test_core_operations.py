@@ -116,3 +116,33 @@ def test_resource_tag_conditions_see_the_target_roles_tags(
     with pytest.raises(ClientError) as exc:
         own.get_role(RoleName=red)
     assert exc.value.response["Error"]["Code"] == "AccessDenied"
+
+
+def test_a_null_resource_tag_condition_in_a_group_policy_sees_the_targets_tags(
+        iamd_server: IamdServer, iam: Any, unique: Any) -> None:
+    # Only a group's policy names the tag, and only to test that it is absent:
+    # the target's tags must still be read for the decision.
+    tagged, bare, user, group = (unique("tagged"), unique("untagged"), unique("reader"),
+                                 unique("tag-readers"))
+    iam.create_user(UserName=tagged, Tags=[{"Key": "team", "Value": "blue"}])
+    iam.create_user(UserName=bare)
+    iam.create_user(UserName=user)
+    iam.put_user_policy(UserName=user, PolicyName="read-users", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "iam:GetUser", "Resource": "*"}]}))
+    iam.create_group(GroupName=group)
+    iam.put_group_policy(GroupName=group, PolicyName="only-tagged", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Deny", "Action": "iam:GetUser", "Resource": "*",
+            "Condition": {"Null": {"iam:ResourceTag/team": "true"}}}]}))
+    iam.add_user_to_group(GroupName=group, UserName=user)
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    own = iamd_server.client("iam", key["AccessKeyId"], key["SecretAccessKey"])
+    assert own.get_user(UserName=tagged)["User"]["UserName"] == tagged
+    with pytest.raises(ClientError) as exc:
+        own.get_user(UserName=bare)
+    assert exc.value.response["Error"]["Code"] == "AccessDenied"
+    assert "explicit deny in an identity-based policy" in exc.value.response["Error"]["Message"]
+    # Tagging the bare user lets the next call through.
+    iam.tag_user(UserName=bare, Tags=[{"Key": "team", "Value": "red"}])
+    assert own.get_user(UserName=bare)["User"]["UserName"] == bare

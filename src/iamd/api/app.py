@@ -1,4 +1,4 @@
-"""The HTTP face of iamd: the AWS Query protocol on `/`, plus health, dev reset
+"""The HTTP face of iamd: the AWS Query protocol on `/`, plus health, metrics, dev reset
 and the OIDC discovery documents of outbound federation issuers.
 
 One request: read the form (POST body and query string), read the SigV4
@@ -27,6 +27,8 @@ from iamd.api.authorize_http import PATH as AUTHORIZE_PATH
 from iamd.api.authorize_http import AuthorizeEndpoint
 from iamd.api.json_endpoint import JsonEndpoint, TargetRouted
 from iamd.api.lifecycle import EndpointRoutes, Exchange, serve
+from iamd.api.metrics_http import PATH as METRICS_PATH
+from iamd.api.metrics_http import MetricsEndpoint
 from iamd.api.query_protocol import QueryProtocol
 from iamd.auth.authenticate import authenticate
 from iamd.auth.sigv4 import SignedRequest, parse_signed_request
@@ -147,12 +149,16 @@ def create_app(runtime: Runtime) -> Starlette:
     # POST / also serves the JSON 1.1 services (Organizations): by X-Amz-Target.
     posted = TargetRouted(endpoint, JsonEndpoint(runtime))
     authorizer = AuthorizeEndpoint(runtime)
+    metrics_endpoint = MetricsEndpoint(runtime)
 
     async def query(request: Request) -> Response:
         return await serve(posted if request.method == "POST" else endpoint, request)
 
     async def authorize(request: Request) -> Response:
         return await serve(authorizer, request)
+
+    async def metrics(request: Request) -> Response:
+        return await serve(metrics_endpoint, request)
 
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -182,6 +188,7 @@ def create_app(runtime: Runtime) -> Starlette:
         Route(issuer + outbound_discovery.JWKS_PATH, issuer_document(outbound_discovery.jwks),
               methods=["GET"]),
         Route("/_iamd/health", health, methods=["GET"]),
+        Route(METRICS_PATH, metrics, methods=["GET"]),  # for a caller allowed iamd:GetMetrics
         # The authorization endpoint for other services (docs/authorization-endpoint.md).
         Route(AUTHORIZE_PATH, authorize, methods=["POST"]),
         Route("/_iamd/reset", reset, methods=["POST"]),

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,8 +31,12 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from iamd.api.bodies import DRAIN_BYTES, read_body
+from iamd.api.request_ids import new_request_id
 from iamd.model.errors import AwsError, RequestEntityTooLarge
 from iamd.service.context import RequestInfo
+from iamd.service.dispatch import known_operation
+from iamd.service.metrics import count_request, count_store_error
+from iamd.store.errors import StoreError
 
 log = logging.getLogger("iamd.api")
 
@@ -91,13 +94,30 @@ def run(endpoint: Endpoint, exchange: Exchange) -> Response:
         response = endpoint.handle(exchange)
     except AwsError as error:
         response = endpoint.render_error(error, exchange)
-    except Exception:
+    except Exception as error:
         log.exception("request %s failed", exchange.request_id)
+        if isinstance(error, StoreError):
+            count_store_error(error)
         response = endpoint.render_error(endpoint.internal_failure(), exchange)
     response.headers["x-amzn-RequestId"] = exchange.request_id
+    elapsed = time.perf_counter() - started
     log.info("request_id=%s action=%s status=%d ms=%.1f", exchange.request_id, exchange.action,
-             response.status_code, (time.perf_counter() - started) * 1000)
+             response.status_code, elapsed * 1000)
+    service, operation = metric_labels(exchange)
+    count_request(service, operation, response.status_code, elapsed)
     return response
+
+
+def metric_labels(exchange: Exchange) -> tuple[str, str]:
+    """The service and operation a request is counted under: only names iamd
+    knows, so that a client cannot make up new time series."""
+    action, service = exchange.action, exchange.service
+    if action is not None and action.startswith("iamd:"):
+        return "iamd", action[5:]  # the authorization endpoint's own action
+    if service is None:
+        return "unknown", "unknown"
+    return service, action if action is not None and known_operation(service, action) \
+        else "unknown"
 
 
 async def _answer(endpoint: Endpoint, exchange: Exchange, body: bytes | None) -> Response:
@@ -140,7 +160,7 @@ class EndpointRoutes:
         headers = {name.decode("latin-1").lower(): value.decode("latin-1")
                    for name, value in scope["headers"]}
         client = scope.get("client")
-        exchange = Exchange(request_id=str(uuid.uuid4()), method=scope["method"],
+        exchange = Exchange(request_id=new_request_id(), method=scope["method"],
                             path=scope["path"], query=query, headers=headers, body=b"",
                             client_ip=client[0] if client else "127.0.0.1",
                             secure=scope.get("scheme") == "https")
@@ -183,7 +203,7 @@ async def _read_asgi_body(receive: Receive, limit: int) -> bytes | None:
 
 async def serve(endpoint: Endpoint, request: Request) -> Response:
     """The ASGI side: read the request, then `run` it off the event loop."""
-    request_id = str(uuid.uuid4())
+    request_id = new_request_id()
     body = await read_body(request, MAX_BODY_BYTES)
     headers = {k.lower(): v for k, v in request.headers.items()}
     exchange = Exchange(request_id=request_id, method=request.method, path=request.url.path,

@@ -15,7 +15,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import logging.config
 import os
+import socket
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -25,6 +27,7 @@ from urllib.parse import urlsplit
 from iamd.service.runtime import DEFAULT_DEV_ACCOUNT_ID
 
 if TYPE_CHECKING:
+    from iamd.cli.tls import TlsFiles
     from iamd.service.admin_credentials import AdminCredentials
     from iamd.service.runtime import Runtime
 
@@ -46,7 +49,21 @@ def register(commands: Any) -> None:
     serve.add_argument("--public-url", default=os.environ.get("IAMD_PUBLIC_URL"),
                        help="the URL clients reach this server at (default http://HOST:PORT); "
                             "outbound web identity federation issuers live under it")
+    serve.add_argument("--tls-cert", default=os.environ.get("IAMD_TLS_CERT"), metavar="FILE",
+                       help="serve HTTPS with this certificate chain (PEM); reloaded on SIGHUP")
+    serve.add_argument("--tls-key", default=os.environ.get("IAMD_TLS_KEY"), metavar="FILE",
+                       help="the private key (PEM) of --tls-cert")
+    serve.add_argument("--forwarded-allow-ips", default=os.environ.get("IAMD_FORWARDED_ALLOW_IPS"),
+                       metavar="IPS",
+                       help="comma-separated proxy addresses or networks whose X-Forwarded-For "
+                            "and X-Forwarded-Proto are believed (default: none)")
+    serve.add_argument("--metrics-port", type=int, default=None, metavar="PORT",
+                       help="also serve GET /metrics (Prometheus text) unsigned on 127.0.0.1:PORT; "
+                            "GET /_iamd/metrics needs a caller allowed iamd:GetMetrics")
     serve.add_argument("--log-level", default="info")
+    serve.add_argument("--log-format", choices=("text", "json"),
+                       default=os.environ.get("IAMD_LOG_FORMAT", "text"),
+                       help="json: one JSON object a line, with the request id (default text)")
     serve.add_argument("--audit-retention-days", type=_positive_days, default=90,
                        help="how long audit events are kept in the store (default 90)")
     serve.add_argument("--audit-log", default=os.environ.get("IAMD_AUDIT_LOG"),
@@ -95,11 +112,11 @@ def config_from(data_dir_text: str, database: str | None, dev: bool,
             "outbound_key_rotation_days": outbound_key_rotation_days}
 
 
-def public_url_of(given: str | None, host: str, port: int) -> str:
-    """The server's public base URL: as given (checked), else http://HOST:PORT."""
+def public_url_of(given: str | None, host: str, port: int, scheme: str = "http") -> str:
+    """The server's public base URL: as given (checked), else SCHEME://HOST:PORT."""
     if not given:
         shown = f"[{host}]" if ":" in host else host
-        return f"http://{shown}:{port}"
+        return f"{scheme}://{shown}:{port}"
     parts = urlsplit(given)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
         raise SystemExit(f"iamd: --public-url must be an http(s) URL without query or fragment, "
@@ -183,25 +200,63 @@ def create_app_from_env() -> Any:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    from iamd.cli.metrics_port import metrics_directory
+
+    if args.workers > 1:
+        # Every worker writes its metrics to files there; a scrape adds them up.
+        with metrics_directory():
+            return _run_serve(args)
+    return _run_serve(args)
+
+
+def _run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from iamd.cli.json_logs import LoggedLines, json_logging_config
+    from iamd.cli.listening_socket import bind_listening_socket
+    from iamd.cli.metrics_port import serve_metrics_on_loopback
+    from iamd.cli.startup_failure import STARTUP_FAILURES, describe_startup_failure
+    from iamd.cli.tls import TlsFiles, server_context
+    from iamd.cli.trusted_proxies import trusted_proxies
     from iamd.console.app import create_server_app
 
-    logging.basicConfig(level=args.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    log_config = json_logging_config(args.log_level) if args.log_format == "json" else None
+    if log_config is not None:
+        logging.config.dictConfig(log_config)
+        out: Any = LoggedLines(logging.getLogger("iamd.serve"))
+    else:
+        logging.basicConfig(level=args.log_level.upper(),
+                            format="%(asctime)s %(levelname)s %(name)s %(message)s")
+        out = sys.stderr
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise SystemExit("iamd: --tls-cert and --tls-key go together")
+    tls = TlsFiles(args.tls_cert, args.tls_key) if args.tls_cert else None
+    scheme = "https" if tls else "http"
     config = config_from(args.data_dir, args.database, bool(args.dev), args.account_id,
-                         public_url_of(args.public_url, args.host, args.port),
+                         public_url_of(args.public_url, args.host, args.port, scheme),
                          args.audit_retention_days, args.audit_log,
                          args.token_key_rotation_days, args.outbound_key_rotation_days)
-    runtime, credentials = build_runtime(config)
-    out = sys.stderr
+    sock = None
+    try:
+        proxies = trusted_proxies(args.forwarded_allow_ips)
+        if tls is not None:
+            server_context(tls.cert_file, tls.key_file)  # fails here, in one line, if it must
+        sock = bind_listening_socket(args.host, args.port)
+        if args.metrics_port:
+            serve_metrics_on_loopback(args.metrics_port)
+        runtime, credentials = build_runtime(config)
+    except STARTUP_FAILURES as error:
+        if sock is not None:
+            sock.close()
+        print(f"iamd: cannot start: {describe_startup_failure(error)}", file=out, flush=True)
+        return 1
     if config["dev"]:
         print("!" * 72, file=out)
         print("iamd is in DEVELOPMENT MODE: unknown access keys act as the root user of account "
               f"{runtime.default_account_id}\nand their signatures are NOT checked. "
               "Never use --dev for anything real.", file=out)
         print("!" * 72, file=out)
-    endpoint = f"http://{args.host}:{args.port}"
+    endpoint = f"{scheme}://{args.host}:{args.port}"
     if credentials is not None:
         path = credentials.path
         print(f"iamd: new account {credentials.account_id}; the admin's access key is in {path}",
@@ -217,35 +272,41 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"iamd: store {config['database'].split('@')[-1]}, account {runtime.default_account_id}; "
               f"admin credentials: {Path(config['data_dir']) / 'admin-credentials.csv'}", file=out)
     print(f"iamd: serving IAM and STS on {endpoint}", file=out, flush=True)
+    if args.metrics_port:
+        print(f"iamd: metrics on http://127.0.0.1:{args.metrics_port}/metrics", file=out,
+              flush=True)
     if runtime.public_url != endpoint:
         print(f"iamd: public URL {runtime.public_url}", file=out, flush=True)
     if args.workers > 1:
         runtime.store.close()
         os.environ[CONFIG_ENV] = json.dumps(config)
-        _run_workers(args)
+        _run_workers(args, sock, _uvicorn_options(args, tls, proxies, log_config))
         return 0
-    uvicorn.run(create_server_app(runtime), host=args.host, port=args.port, log_level=args.log_level,
-                timeout_graceful_shutdown=10)
+    server_config = uvicorn.Config(create_server_app(runtime),
+                                   **_uvicorn_options(args, tls, proxies, log_config))
+    uvicorn.Server(server_config).run(sockets=[sock])
     runtime.store.close()
     return 0
 
 
-def _run_workers(args: argparse.Namespace) -> None:
-    """Several uvicorn worker processes on one listening socket.
+def _uvicorn_options(args: argparse.Namespace, tls: TlsFiles | None, proxies: list[str],
+                     log_config: dict[str, Any] | None) -> dict[str, Any]:
+    """What uvicorn is told, the same for one process and for workers."""
+    options: dict[str, Any] = {
+        "host": args.host, "port": args.port, "log_level": args.log_level,
+        "timeout_graceful_shutdown": 10, "ssl_context_factory": tls,
+        # Proxy headers only from the listed proxies, and none by default.
+        "proxy_headers": bool(proxies), "forwarded_allow_ips": proxies}
+    if log_config is not None:
+        options["log_config"] = log_config
+    return options
 
-    uvicorn binds that socket with protocol 0, and asyncio only turns on
-    TCP_NODELAY for sockets whose protocol says TCP, so every answer would
-    wait on the client's delayed ACK (about 40 ms). Re-wrapping the
-    descriptor as a TCP socket gives the workers the same latency as one.
-    """
-    import socket
 
+def _run_workers(args: argparse.Namespace, sock: socket.socket, options: dict[str, Any]) -> None:
+    """Several uvicorn worker processes on one listening socket."""
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
     config = uvicorn.Config("iamd.cli.serve_command:create_app_from_env", factory=True,
-                            host=args.host, port=args.port, workers=args.workers,
-                            log_level=args.log_level, timeout_graceful_shutdown=10)
-    bound = config.bind_socket()
-    tcp = socket.socket(bound.family, bound.type, socket.IPPROTO_TCP, fileno=bound.detach())
-    Multiprocess(config, sockets=[tcp]).run()
+                            workers=args.workers, **options)
+    Multiprocess(config, sockets=[sock]).run()

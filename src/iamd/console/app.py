@@ -37,6 +37,7 @@ from iamd.console import (
     user_wizard,
     users_list,
 )
+from iamd.console.strict_transport import StrictTransportSecurity
 from iamd.service.runtime import Runtime
 
 # Each module of pages contributes its routes.
@@ -88,4 +89,5 @@ def create_server_app(runtime: Runtime) -> Starlette:
         return response
 
     app.router.routes[:0] = [Route("/", root, methods=["GET", "POST"]), *console_routes(runtime)]
+    app.add_middleware(StrictTransportSecurity)
     return app

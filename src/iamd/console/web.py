@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from iamd.api.bodies import read_body
+from iamd.api.request_ids import current_request_id, new_request_id
 from iamd.console.model_check import checked_input
 from iamd.model.errors import AccessDenied, AwsError
 from iamd.service.console_sessions import (
@@ -167,7 +167,7 @@ class View:
 
     # --- service operations ---------------------------------------------------
     def info(self) -> RequestInfo:
-        return RequestInfo(request_id=str(uuid.uuid4()), now=self.now, source_ip=self.client_ip,
+        return RequestInfo(request_id=current_request_id.get() or new_request_id(), now=self.now, source_ip=self.client_ip,
                            secure_transport=secure_request(self.request),
                            user_agent=self.request.headers.get("user-agent", ""), console=True)
 
@@ -275,6 +275,7 @@ def _endpoint(runtime: Runtime,
     """An async endpoint that reads the form, builds the View and runs `run`
     in the thread pool (the store is synchronous)."""
     async def endpoint(request: Request) -> Response:
+        new_request_id()  # the page's calls and log lines share it
         form = await _read_form(request)
         if form is None:
             return _too_large()
@@ -332,6 +333,6 @@ def _guarded(function: PageFunction, view: View) -> Response:
     except AwsError as error:
         return view.denied(error)
     except Exception:
-        request_id = str(uuid.uuid4())
+        request_id = current_request_id.get() or new_request_id()
         log.exception("console request %s failed", request_id)
         return view.render("error.html", status=500, error=None, request_id=request_id)

@@ -85,6 +85,11 @@ class PolicySet:
     """Every policy that applies to a principal (and a resource), compiled."""
 
     gates: Gates
+    # Whether any of its documents mentions a resource's tags (a condition
+    # key or a policy variable aws:ResourceTag/... or iam:ResourceTag/...):
+    # when none does, no decision of this set can depend on them, and the
+    # caller may leave the target's tags unread.
+    reads_resource_tags: bool = True
 
     @classmethod
     def compile(cls, identity: Sequence[NamedPolicy] = (), resource: NamedPolicy | None = None,
@@ -96,22 +101,41 @@ class PolicySet:
         make: GroupFactory = _reference if reference else _compiled
         resource_doc, is_trust = (_resource_document(resource) if resource is not None
                                   else (None, False))
+        identity_docs = [_document(p, IDENTITY) for p in identity]
+        boundary_doc = (_document(permissions_boundary, BOUNDARY)
+                        if permissions_boundary is not None else None)
+        session_docs = [_document(p, SESSION) for p in session]
+        scp_docs = [[_document(p, SCP) for p in level] for level in scp]
+        rcp_docs = [[_document(p, RCP) for p in level] for level in rcp]
+        every = [*identity_docs, *session_docs, *(d for level in scp_docs for d in level),
+                 *(d for level in rcp_docs for d in level),
+                 *(d for d in (resource_doc, boundary_doc) if d is not None)]
         return cls(Gates(
-            identity=make(IDENTITY, [_document(p, IDENTITY) for p in identity], None),
+            identity=make(IDENTITY, identity_docs, None),
             resource=make(RESOURCE, [resource_doc], None) if resource_doc is not None else None,
             resource_required=is_trust,
-            boundary=(make(BOUNDARY, [_document(permissions_boundary, BOUNDARY)], None)
-                      if permissions_boundary is not None else None),
-            session=(make(SESSION, [_document(p, SESSION) for p in session], None)
-                     if session else None),
-            scp=tuple(make(SCP, [_document(p, SCP) for p in level], i) for i, level in enumerate(scp)),
-            rcp=tuple(make(RCP, [_document(p, RCP) for p in level], i) for i, level in enumerate(rcp)),
-        ))
+            boundary=make(BOUNDARY, [boundary_doc], None) if boundary_doc is not None else None,
+            session=make(SESSION, session_docs, None) if session else None,
+            scp=tuple(make(SCP, level, i) for i, level in enumerate(scp_docs)),
+            rcp=tuple(make(RCP, level, i) for i, level in enumerate(rcp_docs)),
+        ), reads_resource_tags=any(_mentions_resource_tags(d) for d, _ in every))
 
     def decide(self, request: Request) -> Decision:
         if self.gates.boundary is not None and not request.has_boundary:
             request = replace(request, has_boundary=True)
         return decide(request, self.gates)
+
+
+def _mentions_resource_tags(document: PolicyDocument) -> bool:
+    """A resource tag named anywhere a request's context is read: a condition
+    key, or a variable in a condition value or a resource."""
+    for statement in document.statements:
+        texts = [*(statement.resource or ()), *(statement.not_resource or ())]
+        for _operator, key, values in statement.conditions:
+            texts += [key, *values]
+        if any("resourcetag/" in text.lower() for text in texts):
+            return True
+    return False
 
 
 def _list(value: Any, what: str) -> list[Any]:

@@ -15,11 +15,12 @@ from typing import Any
 
 from iamd.model.entities import ResourceKind
 from iamd.model.errors import AccessDenied
-from iamd.policy import Context, Decision, Principal, Request
+from iamd.policy import Context, Decision, PolicySet, Principal, Request
 from iamd.service import arns
 from iamd.service.audit.record import Verdict
 from iamd.service.context import ROOT, OperationContext
 from iamd.service.global_context import global_context
+from iamd.service.metrics import count_decision
 from iamd.service.permissions import policies_for
 from iamd.service.registry import OperationSpec, Params, Permission
 
@@ -82,9 +83,11 @@ def _tags_of(ctx: OperationContext, kind: ResourceKind, entity_id: str) -> dict[
     return {t.key: t.value for t in ctx.tx.tags.list(kind, entity_id)}
 
 
-def request_context(ctx: OperationContext, action: str, params: Params) -> Context:
+def request_context(ctx: OperationContext, action: str, params: Params, *,
+                    resource_tags: bool = True) -> Context:
     """The global keys, then the keys `action` supports that the request's
-    parameters carry (`action` is "service:Operation")."""
+    parameters carry (`action` is "service:Operation"), and the target's tags
+    unless `resource_tags` is False (no policy that decides reads them)."""
     values = global_context(ctx)
     service, _, name = action.partition(":")
     supported = arns.action_condition_keys(service, name)
@@ -101,7 +104,7 @@ def request_context(ctx: OperationContext, action: str, params: Params) -> Conte
         values["iam:PolicyARN"] = params["PolicyArn"]
     # The reference lists the resource-tag keys on the resource types rather
     # than on each action: they are the tags of the resource the call acts on.
-    for key, value in _target_tags(ctx, service, name, params).items():
+    for key, value in (_target_tags(ctx, service, name, params) if resource_tags else {}).items():
         values[f"iam:ResourceTag/{key}"] = value
         values[f"aws:ResourceTag/{key}"] = value
     return Context.of(values)
@@ -130,6 +133,15 @@ def _target_tags(ctx: OperationContext, service: str, operation: str,
 
 def decide(ctx: OperationContext, action: str, resource: str,
            context: Context) -> Decision:
+    return _decide_with(_policies(ctx), ctx, action, resource, context)
+
+
+def _policies(ctx: OperationContext) -> PolicySet:
+    return policies_for(ctx.runtime, ctx.tx, ctx.caller, ctx.generation)
+
+
+def _decide_with(policies: PolicySet, ctx: OperationContext, action: str, resource: str,
+                 context: Context) -> Decision:
     caller = ctx.caller
     principal = Principal(arn=caller.arn, account=caller.account_id,
                           kind="root" if caller.kind == ROOT else caller.kind,
@@ -137,7 +149,9 @@ def decide(ctx: OperationContext, action: str, resource: str,
     request = Request(action=action, resource=resource, principal=principal, context=context,
                       resource_account=caller.account_id,
                       has_boundary=False)
-    return policies_for(ctx.runtime, ctx.tx, caller, ctx.generation).decide(request)
+    decision = policies.decide(request)
+    count_decision(decision.decision)
+    return decision
 
 
 def authorize(ctx: OperationContext, spec: OperationSpec, params: Params) -> None:
@@ -149,11 +163,12 @@ def authorize(ctx: OperationContext, spec: OperationSpec, params: Params) -> Non
     ctx.generation  # noqa: B018
     action = f"{spec.service}:{spec.name}"
     resource = resource_arn(ctx, spec, params)
-    context = request_context(ctx, action, params)
+    policies = _policies(ctx)
+    context = request_context(ctx, action, params, resource_tags=policies.reads_resource_tags)
     if spec.context is not None:
         for key, value in spec.context(ctx, params).items():
             context.put(key, value)
-    decision = decide(ctx, action, resource, context)
+    decision = _decide_with(policies, ctx, action, resource, context)
     _note(ctx, action, resource, decision)
     if not decision.allowed:
         raise AccessDenied(denial_message(ctx.caller.arn, action,

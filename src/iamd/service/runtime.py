@@ -15,6 +15,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from iamd.service.metrics import count_cache
+
 if TYPE_CHECKING:
     from iamd.policy import PolicySet
     from iamd.service.admin_credentials import AdminCredentials
@@ -88,7 +90,9 @@ class Runtime:
 
     def cached_key(self, access_key_id: str, generation: str) -> ResolvedKey | None:
         found = self.key_cache.get(access_key_id)
-        return found[1] if found is not None and found[0] == generation else None
+        hit = found is not None and found[0] == generation
+        count_cache("access_key", hit)
+        return found[1] if found is not None and hit else None
 
     def remember_key(self, access_key_id: str, generation: str, resolved: ResolvedKey) -> None:
         with self.lock:
@@ -97,7 +101,9 @@ class Runtime:
             self.key_cache[access_key_id] = (generation, resolved)
 
     def cached_permissions(self, key: PermissionKey) -> PolicySet | None:
-        return self.permission_cache.get(key)
+        found = self.permission_cache.get(key)
+        count_cache("permissions", found is not None)
+        return found
 
     def remember_tags(self, key: tuple[str, str], tags: dict[str, str]) -> None:
         with self.lock:

@@ -100,15 +100,20 @@ class SqlAuditEvents:
             for event_id, kind, name in sorted(resources)])
 
     def lookup(self, account_id: str, *, start: datetime, end: datetime,
-               match: EventFilter | None, limit: int, after: str | None) -> Page[StoredEvent]:
-        """One page of an account's events in [start, end], newest first."""
+               match: EventFilter | None, limit: int, after: str | None,
+               query: str = "") -> Page[StoredEvent]:
+        """One page of an account's events in [start, end], newest first.
+        `query` names what the caller asked for: a marker made for one query
+        is refused by another, as CloudTrail refuses a NextToken reused with
+        different parameters."""
+        listing = f"{LISTING}:{account_id}:{query}"
         statement = select(_events).where(_events.c.account_id == account_id,
                                           _events.c.event_time >= start,
                                           _events.c.event_time <= end)
         if match is not None:
             statement = statement.where(_condition(match))
         if after is not None:
-            time_text, event_id = markers.decode(LISTING, after, 2)
+            time_text, event_id = markers.decode(listing, after, 2)
             try:
                 last_time = datetime.fromisoformat(time_text)
             except ValueError:
@@ -122,7 +127,7 @@ class SqlAuditEvents:
         if len(rows) > limit:
             rows = rows[:limit]
             last = rows[-1]._mapping
-            marker = markers.encode(LISTING, [last["event_time"].isoformat(), last["event_id"]])
+            marker = markers.encode(listing, [last["event_time"].isoformat(), last["event_id"]])
         return Page(tuple(self._with_resources([_stored(row) for row in rows])), marker)
 
     def _with_resources(self, events: list[StoredEvent]) -> Iterable[StoredEvent]:

@@ -10,6 +10,8 @@ resources it names. Authorized as any call (`cloudtrail:LookupEvents` on
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -71,6 +73,15 @@ def _event(stored: StoredEvent) -> dict[str, Any]:
     return event
 
 
+def _query_of(params: Params, match: EventFilter | None) -> str:
+    """What a NextToken is bound to: the attribute and the times as given
+    (an EndTime left out means "now", which a later page may extend)."""
+    asked = [match.attribute if match else "", match.value if match else "",
+             *(_aware(params[name], name).isoformat() if name in params else ""
+               for name in ("StartTime", "EndTime"))]
+    return hashlib.sha256(json.dumps(asked).encode()).hexdigest()[:16]
+
+
 @operation("cloudtrail", "LookupEvents", read_only=True)
 def lookup_events(ctx: OperationContext, params: Params) -> dict[str, Any]:
     match = _filter(params)
@@ -90,7 +101,8 @@ def lookup_events(ctx: OperationContext, params: Params) -> dict[str, Any]:
         return {"Events": []}  # iamd makes no Insights events
     try:
         page = ctx.tx.audit_events.lookup(ctx.account_id, start=start, end=end, match=match,
-                                          limit=limit, after=params.get("NextToken"))
+                                          limit=limit, after=params.get("NextToken"),
+                                          query=_query_of(params, match))
     except InvalidMarker:
         raise InvalidNextTokenException("Invalid NextToken.") from None
     out: dict[str, Any] = {"Events": [_event(e) for e in page.items]}
