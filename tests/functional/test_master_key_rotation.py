@@ -2,8 +2,8 @@
 
 Every kind of sealed value is in the store before the rotation (access key
 secrets, an MFA seed, a server certificate's private key, a service
-password, a SAML decryption key, the STS token keys, the outbound web
-identity signing keys), and clients keep signing with old keys, making new keys and
+password, a SAML decryption key, a console session, the STS token keys,
+the outbound web identity signing keys), and clients keep signing with old keys, making new keys and
 using them at once, assuming a role and using its session, and deleting
 users (each delete moves the authorization generation, so secrets are opened
 again from the store, re-sealed or not). Not one request may fail. Afterwards
@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pyotp
 import pytest
 from test_certificates_and_keys import certificate, key_pem, pem, rsa_key
@@ -45,6 +46,27 @@ TRUST = {"Version": "2012-10-17", "Statement": [
 def iamd(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "iamd.cli.main", *args],
                           capture_output=True, text=True, check=check, timeout=300)
+
+
+def console_signed_in(server: IamdServer, credentials: dict[str, Any]) -> httpx.Cookies:
+    """The cookies of a browser signed in to the console through the federation
+    endpoint (its console session's state is sealed by the master key)."""
+    session = json.dumps({"sessionId": credentials["AccessKeyId"],
+                          "sessionKey": credentials["SecretAccessKey"],
+                          "sessionToken": credentials["SessionToken"]})
+    token = httpx.get(f"{server.endpoint}/federation",
+                      params={"Action": "getSigninToken", "Session": session}).json()["SigninToken"]
+    with httpx.Client(base_url=server.endpoint) as browser:
+        browser.get("/federation", params={"Action": "login", "Issuer": "https://broker.example/",
+                                           "Destination": "/console", "SigninToken": token})
+        return browser.cookies
+
+
+def console_home(server: IamdServer, cookies: httpx.Cookies) -> str:
+    with httpx.Client(base_url=server.endpoint, cookies=cookies) as browser:
+        page = browser.get("/console")
+    assert page.status_code == 200 and "/signin" not in str(page.url), page.status_code
+    return page.text
 
 
 def key_ids(data_dir: Path) -> list[bytes]:
@@ -89,6 +111,8 @@ def test_rotation_under_load_fails_no_request(tmp_path: Path, backend: str) -> N
         sts.get_web_identity_token(Audience=["https://audience.example.com"],
                                    SigningAlgorithm="ES384")
         before_session = sts.assume_role(RoleArn=role_arn, RoleSessionName="before")["Credentials"]
+        cookies = console_signed_in(server, before_session)
+        assert "rotation" in console_home(server, cookies)
         old_ids = key_ids(data_dir)
         assert iamd("keys", "status", *where).returncode == 0
 
@@ -160,6 +184,8 @@ def test_rotation_under_load_fails_no_request(tmp_path: Path, backend: str) -> N
                                TokenCode=totp.generate_otp(int(time.time()) // 30 + 1))
         again.client("sts").get_web_identity_token(Audience=["https://audience.example.com"],
                                                    SigningAlgorithm="RS256")
+        # The same console session, its state sealed anew.
+        assert "rotation" in console_home(again, cookies)
         encrypted = idp.response(roles=[f"{saml_role_arn},{provider}"],
                                  encrypt_for=decryption.public_key())
         assert unsigned_sts(again).assume_role_with_saml(
