@@ -9,6 +9,8 @@ other test expects.
 
 from __future__ import annotations
 
+import json
+import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -39,8 +41,9 @@ def failure(call: Callable[[], Any]) -> tuple[str, str]:
 
 
 def test_the_organization_tree(server: IamdServer) -> None:
-    orgs = server.client("organizations")
-    management = server.client("sts").get_caller_identity()["Account"]
+    # An account of its own: the server's first account manages the `tree` organization.
+    management, key_id, secret = server.create_account("tree-test")
+    orgs = server.client("organizations", key_id, secret)
     assert failure(orgs.describe_organization) == ("AWSOrganizationsNotInUseException", NOT_IN_USE)
     created = orgs.create_organization(FeatureSet="ALL")["Organization"]
     assert created["Id"].startswith("o-") and created["MasterAccountId"] == management
@@ -91,7 +94,7 @@ def test_the_organization_tree(server: IamdServer) -> None:
     assert failure(orgs.delete_organization)[0] == "OrganizationNotEmptyException"
 
     # The management account reaches the new account through the role AWS makes there.
-    sts = server.client("sts")
+    sts = server.client("sts", key_id, secret)
     assumed = sts.assume_role(RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole",
                               RoleSessionName="admin")["Credentials"]
     member_sts = server.client("sts", assumed["AccessKeyId"], assumed["SecretAccessKey"],
@@ -109,3 +112,178 @@ def test_the_organization_tree(server: IamdServer) -> None:
     orgs.delete_organizational_unit(OrganizationalUnitId=unit["Id"])
     orgs.delete_organization()
     assert failure(orgs.describe_organization)[0] == "AWSOrganizationsNotInUseException"
+
+
+def _document(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+REGION_LOCK = _document({"Effect": "Deny", "Action": "iam:CreateUser", "Resource": "*",
+                         "Condition": {"StringNotEquals": {"aws:RequestedRegion": "us-west-2"}}})
+NO_LEAVING = _document({"Effect": "Deny", "Action": "organizations:LeaveOrganization",
+                        "Resource": "*"})
+
+
+def _session(server: IamdServer, credentials: dict[str, str], service: str,
+             region: str = "us-east-1") -> Any:
+    return server.client(service, credentials["AccessKeyId"], credentials["SecretAccessKey"],
+                         credentials["SessionToken"], region=region)
+
+
+def _admin_of(server: IamdServer, account_id: str) -> dict[str, str]:
+    """Credentials in a member account, through the role CreateAccount made there."""
+    credentials: dict[str, str] = server.client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole",
+        RoleSessionName="admin")["Credentials"]
+    return credentials
+
+
+@pytest.fixture(scope="module")
+def tree(server: IamdServer) -> dict[str, str]:
+    """An organization of the server's first account with two OUs and three member accounts (one in each OU,
+    one in the root), SCPs and RCPs enabled."""
+    orgs = server.client("organizations")
+    organization = orgs.create_organization(FeatureSet="ALL")["Organization"]
+    root = orgs.list_roots()["Roots"][0]["Id"]
+    tree = {"organization": organization["Id"], "root": root}
+    for name in ("Prod", "Sandbox"):
+        tree[name] = orgs.create_organizational_unit(
+            ParentId=root, Name=name)["OrganizationalUnit"]["Id"]
+    for name, parent in (("prod", "Prod"), ("sandbox", "Sandbox"), ("shared", None)):
+        status = orgs.create_account(Email=f"{name}-{secrets.token_hex(3)}@example.com",
+                                     AccountName=name)["CreateAccountStatus"]
+        tree[name] = status["AccountId"]
+        if parent is not None:
+            orgs.move_account(AccountId=status["AccountId"], SourceParentId=root,
+                              DestinationParentId=tree[parent])
+    for policy_type in ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"):
+        enabled = orgs.enable_policy_type(RootId=root, PolicyType=policy_type)["Root"]
+    assert {t["Type"] for t in enabled["PolicyTypes"]} == {
+        "SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"}
+    return tree
+
+
+def test_service_control_policies_are_enforced(server: IamdServer, tree: dict[str, str]) -> None:
+    orgs = server.client("organizations")
+    management = server.client("sts").get_caller_identity()["Account"]
+    attached = orgs.list_policies_for_target(TargetId=tree["Prod"], Filter="SERVICE_CONTROL_POLICY")
+    assert [p["Id"] for p in attached["Policies"]] == ["p-FullAWSAccess"]
+
+    region_lock = orgs.create_policy(Content=REGION_LOCK, Description="us-west-2 only",
+                                     Name="RegionLock", Type="SERVICE_CONTROL_POLICY")["Policy"]
+    region_lock_id = region_lock["PolicySummary"]["Id"]
+    no_leaving = orgs.create_policy(Content=NO_LEAVING, Description="stay", Name="NoLeaving",
+                                    Type="SERVICE_CONTROL_POLICY")["Policy"]["PolicySummary"]["Id"]
+    orgs.attach_policy(PolicyId=region_lock_id, TargetId=tree["Prod"])
+    orgs.attach_policy(PolicyId=no_leaving, TargetId=tree["root"])
+    targets = orgs.list_targets_for_policy(PolicyId=region_lock_id)["Targets"]
+    assert [(t["TargetId"], t["Type"], t["Name"]) for t in targets] == [
+        (tree["Prod"], "ORGANIZATIONAL_UNIT", "Prod")]
+
+    # A user of the Prod account whom IAM allows to create users.
+    admin = _admin_of(server, tree["prod"])
+    setup = _session(server, admin, "iam", region="us-west-2")
+    user = f"ops-{secrets.token_hex(3)}"
+    setup.create_user(UserName=user)
+    setup.put_user_policy(UserName=user, PolicyName="users", PolicyDocument=_document(
+        {"Effect": "Allow", "Action": "iam:CreateUser", "Resource": "*"}))
+    key = setup.create_access_key(UserName=user)["AccessKey"]
+    ops = server.client("iam", key["AccessKeyId"], key["SecretAccessKey"])
+    ops_west = server.client("iam", key["AccessKeyId"], key["SecretAccessKey"], region="us-west-2")
+
+    code, message = failure(lambda: ops.create_user(UserName="denied-east"))
+    assert code == "AccessDenied"
+    assert message == (f"User: arn:aws:iam::{tree['prod']}:user/{user} is not authorized to "
+                       "perform: iam:CreateUser on resource: user denied-east with an explicit "
+                       "deny in a service control policy")
+    ops_west.create_user(UserName="allowed-west")
+    # The Sandbox account is outside the OU the region lock is attached to.
+    _session(server, _admin_of(server, tree["sandbox"]), "iam").create_user(UserName="east")
+    # The management account is exempt from every SCP.
+    server.client("iam").create_user(UserName=f"mgmt-{secrets.token_hex(3)}")
+    assert management not in (tree["prod"], tree["sandbox"])
+
+    code, message = failure(lambda: _session(server, admin, "organizations").leave_organization())
+    assert code == "AccessDeniedException"
+    assert message.endswith("with an explicit deny in a service control policy")
+
+    # Detaching the SCP restores access on the very next call.
+    orgs.detach_policy(PolicyId=region_lock_id, TargetId=tree["Prod"])
+    ops.create_user(UserName="allowed-east")
+    orgs.attach_policy(PolicyId=region_lock_id, TargetId=tree["prod"])
+    assert failure(lambda: ops.create_user(UserName="denied-again"))[0] == "AccessDenied"
+    assert failure(lambda: orgs.delete_policy(PolicyId=region_lock_id))[0] == "PolicyInUseException"
+    orgs.detach_policy(PolicyId=region_lock_id, TargetId=tree["prod"])
+    ops.create_user(UserName="allowed-again")
+
+    updated = orgs.update_policy(PolicyId=region_lock_id, Name="RegionLockWest")["Policy"]
+    assert updated["PolicySummary"]["Name"] == "RegionLockWest" and updated["Content"] == REGION_LOCK
+    described = orgs.describe_policy(PolicyId=region_lock_id)["Policy"]
+    assert described["PolicySummary"]["Arn"] == (
+        f"arn:aws:organizations::{management}:policy/{tree['organization']}"
+        f"/service_control_policy/{region_lock_id}")
+    listed = orgs.list_policies(Filter="SERVICE_CONTROL_POLICY")["Policies"]
+    assert {p["Name"] for p in listed} == {"FullAWSAccess", "RegionLockWest", "NoLeaving"}
+    orgs.delete_policy(PolicyId=region_lock_id)
+    assert failure(lambda: orgs.describe_policy(PolicyId=region_lock_id)
+                   )[0] == "PolicyNotFoundException"
+
+
+def test_policy_documents_and_attachments_are_checked(server: IamdServer,
+                                                      tree: dict[str, str]) -> None:
+    orgs = server.client("organizations")
+    root = tree["root"]
+    assert failure(lambda: orgs.create_policy(Content='{"Statement": []', Description="",
+                                              Name="Broken", Type="SERVICE_CONTROL_POLICY")
+                   ) == ("MalformedPolicyDocumentException",
+                         "The provided policy document does not meet the requirements of the "
+                         "specified policy type.")
+    oversized = _document({"Effect": "Deny", "Action": "iam:CreateUser", "Resource": "*",
+                           "Sid": "x" * 5200})
+    assert failure(lambda: orgs.create_policy(Content=oversized, Description="", Name="Big",
+                                              Type="SERVICE_CONTROL_POLICY")
+                   )[0] == "ConstraintViolationException"
+    with pytest.raises(ClientError) as exc:
+        orgs.detach_policy(PolicyId="p-FullAWSAccess", TargetId=tree["Sandbox"])
+    assert exc.value.response["Error"]["Code"] == "ConstraintViolationException"
+    assert exc.value.response["Reason"] == "MIN_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED"
+    assert failure(lambda: orgs.detach_policy(PolicyId="p-RCPFullAWSAccess", TargetId=root)
+                   )[0] == "InvalidInputException"
+    assert failure(lambda: orgs.attach_policy(PolicyId="p-FullAWSAccess", TargetId=root)
+                   )[0] == "DuplicatePolicyAttachmentException"
+    assert failure(lambda: orgs.attach_policy(PolicyId="p-FullAWSAccess", TargetId="ou-zzzz-zzzzzzzz")
+                   )[0] == "TargetNotFoundException"
+    assert failure(lambda: orgs.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
+                   )[0] == "PolicyTypeAlreadyEnabledException"
+    assert failure(lambda: orgs.describe_effective_policy(PolicyType="TAG_POLICY")
+                   )[0] == "EffectivePolicyNotFoundException"
+
+
+def test_resource_control_policies_guard_the_accounts_resources(
+        server: IamdServer, tree: dict[str, str]) -> None:
+    orgs = server.client("organizations")
+    management = server.client("sts").get_caller_identity()["Account"]
+    outsider, key_id, secret = server.create_account("outsider")
+    only_us = orgs.create_policy(
+        Content=json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole", "Resource": "*",
+            "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": tree["organization"]}},
+        }]}),
+        Description="roles for the organization only", Name=f"OnlyUs-{secrets.token_hex(3)}",
+        Type="RESOURCE_CONTROL_POLICY")["Policy"]["PolicySummary"]["Id"]
+    orgs.attach_policy(PolicyId=only_us, TargetId=tree["shared"])
+    shared_iam = _session(server, _admin_of(server, tree["shared"]), "iam")
+    role = f"partner-{secrets.token_hex(3)}"
+    arn = shared_iam.create_role(RoleName=role, AssumeRolePolicyDocument=_document({
+        "Effect": "Allow", "Action": "sts:AssumeRole",
+        "Principal": {"AWS": [f"arn:aws:iam::{outsider}:root", f"arn:aws:iam::{management}:root"]},
+    }))["Role"]["Arn"]
+    outside_sts = server.client("sts", key_id, secret)
+    code, message = failure(lambda: outside_sts.assume_role(RoleArn=arn, RoleSessionName="outside"))
+    assert code == "AccessDenied"
+    assert message.endswith("with an explicit deny in a resource control policy")
+    # The organization's own principals pass: the RCP denies only outsiders.
+    server.client("sts").assume_role(RoleArn=arn, RoleSessionName="inside")
+    orgs.detach_policy(PolicyId=only_us, TargetId=tree["shared"])
+    outside_sts.assume_role(RoleArn=arn, RoleSessionName="outside")
+    orgs.delete_policy(PolicyId=only_us)

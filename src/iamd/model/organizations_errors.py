@@ -162,3 +162,8 @@ class AccessDeniedException(OrganizationsError):
 class AccountAlreadyClosed(OrganizationsError):
     code = "AccountAlreadyClosedException"
     fmt = "You attempted to close an account that is already closed."
+
+
+class EffectivePolicyNotFound(OrganizationsError):
+    code = "EffectivePolicyNotFoundException"
+    fmt = "We can't find an effective policy for the specified target."
