@@ -10,7 +10,10 @@ other test expects.
 from __future__ import annotations
 
 import json
+import os
 import secrets
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -287,3 +290,67 @@ def test_resource_control_policies_guard_the_accounts_resources(
     orgs.detach_policy(PolicyId=only_us, TargetId=tree["shared"])
     outside_sts.assume_role(RoleArn=arn, RoleSessionName="outside")
     orgs.delete_policy(PolicyId=only_us)
+
+
+def aws_cli(server: IamdServer, tmp: Path, credentials: dict[str, str], *args: str
+            ) -> subprocess.CompletedProcess[str]:
+    # Only the credentials given here: no profile, config file or pager of the machine's.
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+    env.update({"AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
+                "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
+                "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": str(tmp / "config"),
+                "AWS_SHARED_CREDENTIALS_FILE": str(tmp / "credentials"), "AWS_PAGER": "",
+                "AWS_MAX_ATTEMPTS": "1"})
+    if credentials.get("SessionToken"):
+        env["AWS_SESSION_TOKEN"] = credentials["SessionToken"]
+    aws = str(Path(sys.executable).parent / "aws")
+    return subprocess.run([aws, "--endpoint-url", server.endpoint, "--output", "json", *args],
+                          env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_organizations_through_the_aws_cli(server: IamdServer, tmp_path: Path) -> None:
+    management, key_id, secret = server.create_account("cli-test")
+    admin_key = {"AccessKeyId": key_id, "SecretAccessKey": secret}
+
+    def admin(*args: str) -> Any:
+        done = aws_cli(server, tmp_path, admin_key, "organizations", *args)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout) if done.stdout.strip() else None
+
+    organization = admin("create-organization", "--feature-set", "ALL")["Organization"]
+    assert organization["MasterAccountId"] == management
+    root = admin("list-roots")["Roots"][0]["Id"]
+    unit = admin("create-organizational-unit", "--parent-id", root, "--name", "Builds",
+                 "--tags", "Key=team,Value=ci")["OrganizationalUnit"]["Id"]
+    member = admin("create-account", "--email", f"cli-{secrets.token_hex(3)}@example.com",
+                   "--account-name", "builds")["CreateAccountStatus"]["AccountId"]
+    admin("move-account", "--account-id", member, "--source-parent-id", root,
+          "--destination-parent-id", unit)
+    admin("enable-policy-type", "--root-id", root, "--policy-type", "SERVICE_CONTROL_POLICY")
+    policy_file = tmp_path / "no-users.json"
+    policy_file.write_text(_document({"Effect": "Deny", "Action": "iam:CreateUser",
+                                      "Resource": "*"}))
+    policy = admin("create-policy", "--name", "NoUsers", "--description", "no users",
+                   "--type", "SERVICE_CONTROL_POLICY",
+                   "--content", f"file://{policy_file}")["Policy"]["PolicySummary"]["Id"]
+    admin("attach-policy", "--policy-id", policy, "--target-id", unit)
+    attached = admin("list-policies-for-target", "--target-id", unit,
+                     "--filter", "SERVICE_CONTROL_POLICY")["Policies"]
+    assert sorted(p["Name"] for p in attached) == ["FullAWSAccess", "NoUsers"]
+    assert admin("list-tags-for-resource", "--resource-id", unit)["Tags"] == [
+        {"Key": "team", "Value": "ci"}]
+
+    done = aws_cli(server, tmp_path, admin_key, "sts", "assume-role", "--role-arn",
+                   f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole",
+                   "--role-session-name", "cli")
+    assert done.returncode == 0, done.stderr
+    session = json.loads(done.stdout)["Credentials"]
+    refused = aws_cli(server, tmp_path, session, "iam", "create-user", "--user-name", "nobody")
+    assert refused.returncode != 0
+    assert ("An error occurred (AccessDenied) when calling the CreateUser operation: "
+            f"User: arn:aws:sts::{member}:assumed-role/OrganizationAccountAccessRole/cli is not "
+            "authorized to perform: iam:CreateUser on resource: user nobody with an explicit deny "
+            "in a service control policy") in refused.stderr
+    admin("detach-policy", "--policy-id", policy, "--target-id", unit)
+    allowed = aws_cli(server, tmp_path, session, "iam", "create-user", "--user-name", "somebody")
+    assert allowed.returncode == 0, allowed.stderr

@@ -167,3 +167,8 @@ class AccountAlreadyClosed(OrganizationsError):
 class EffectivePolicyNotFound(OrganizationsError):
     code = "EffectivePolicyNotFoundException"
     fmt = "We can't find an effective policy for the specified target."
+
+
+class AccountNotRegistered(OrganizationsError):
+    code = "AccountNotRegisteredException"
+    fmt = "The specified account is not a delegated administrator for this AWS service."
