@@ -354,3 +354,90 @@ def test_organizations_through_the_aws_cli(server: IamdServer, tmp_path: Path) -
     admin("detach-policy", "--policy-id", policy, "--target-id", unit)
     allowed = aws_cli(server, tmp_path, session, "iam", "create-user", "--user-name", "somebody")
     assert allowed.returncode == 0, allowed.stderr
+
+
+def test_invitations_tags_closing_and_root_access(server: IamdServer) -> None:
+    management, key_id, secret = server.create_account("inviter")
+    invited, invited_key, invited_secret = server.create_account("invitee")
+    orgs = server.client("organizations", key_id, secret)
+    iam = server.client("iam", key_id, secret)
+    invited_orgs = server.client("organizations", invited_key, invited_secret)
+    organization = orgs.create_organization()["Organization"]["Id"]
+    root = orgs.list_roots()["Roots"][0]["Id"]
+
+    # An invitation to an account that exists: declined, then accepted.
+    first = orgs.invite_account_to_organization(Target={"Id": invited, "Type": "ACCOUNT"},
+                                                Notes="join us")["Handshake"]
+    assert first["State"] == "OPEN" and first["Arn"] == (
+        f"arn:aws:organizations::{management}:handshake/{organization}/invite/{first['Id']}")
+    assert failure(lambda: orgs.invite_account_to_organization(
+        Target={"Id": invited, "Type": "ACCOUNT"}))[0] == "DuplicateHandshakeException"
+    listed = invited_orgs.list_handshakes_for_account()["Handshakes"]
+    assert [h["Id"] for h in listed] == [first["Id"]]
+    assert invited_orgs.decline_handshake(HandshakeId=first["Id"])["Handshake"]["State"] == "DECLINED"
+    assert failure(lambda: invited_orgs.accept_handshake(HandshakeId=first["Id"])
+                   )[0] == "InvalidHandshakeTransitionException"
+    second = orgs.invite_account_to_organization(Target={"Id": invited, "Type": "ACCOUNT"})
+    second_id = second["Handshake"]["Id"]
+    assert orgs.describe_handshake(HandshakeId=second_id)["Handshake"]["State"] == "OPEN"
+    assert invited_orgs.accept_handshake(HandshakeId=second_id)["Handshake"]["State"] == "ACCEPTED"
+    assert invited_orgs.describe_organization()["Organization"]["Id"] == organization
+    assert orgs.describe_account(AccountId=invited)["Account"]["JoinedMethod"] == "INVITED"
+    states = {h["Id"]: h["State"] for h in orgs.list_handshakes_for_organization()["Handshakes"]}
+    assert states == {first["Id"]: "DECLINED", second_id: "ACCEPTED"}
+    assert failure(lambda: orgs.invite_account_to_organization(
+        Target={"Id": invited, "Type": "ACCOUNT"}))[0] == "HandshakeConstraintViolationException"
+
+    # Tags on the root, an account and a policy.
+    orgs.tag_resource(ResourceId=root, Tags=[{"Key": "env", "Value": "all"}])
+    orgs.tag_resource(ResourceId=invited, Tags=[{"Key": "owner", "Value": "b"},
+                                                 {"Key": "cost", "Value": "7"}])
+    orgs.untag_resource(ResourceId=invited, TagKeys=["cost"])
+    assert orgs.list_tags_for_resource(ResourceId=invited)["Tags"] == [{"Key": "owner", "Value": "b"}]
+    assert orgs.list_tags_for_resource(ResourceId=root)["Tags"] == [{"Key": "env", "Value": "all"}]
+    assert failure(lambda: orgs.tag_resource(ResourceId="ou-zzzz-zzzzzzzz", Tags=[
+        {"Key": "a", "Value": "b"}]))[0] == "TargetNotFoundException"
+
+    # Delegated administrators: none is registered.
+    assert orgs.list_delegated_administrators()["DelegatedAdministrators"] == []
+    assert failure(lambda: orgs.list_delegated_services_for_account(AccountId=invited)
+                   )[0] == "AccountNotRegisteredException"
+    assert failure(lambda: orgs.deregister_delegated_administrator(
+        AccountId=invited, ServicePrincipal="iam.amazonaws.com"))[0] == "AccountNotRegisteredException"
+    assert failure(lambda: orgs.register_delegated_administrator(
+        AccountId=invited, ServicePrincipal="iam.amazonaws.com"))[0] == "InvalidInputException"
+
+    # Centralized root access, from the organization: IAM must be trusted first.
+    assert failure(iam.list_organizations_features)[0] == "ServiceAccessNotEnabledException"
+    orgs.enable_aws_service_access(ServicePrincipal="iam.amazonaws.com")
+    trusted = orgs.list_aws_service_access_for_organization()["EnabledServicePrincipals"]
+    assert [p["ServicePrincipal"] for p in trusted] == ["iam.amazonaws.com"]
+    features = iam.list_organizations_features()
+    assert (features["OrganizationId"], features["EnabledFeatures"]) == (organization, [])
+    iam.enable_organizations_root_credentials_management()
+    enabled = iam.enable_organizations_root_sessions()
+    assert enabled["EnabledFeatures"] == ["RootCredentialsManagement", "RootSessions"]
+    assert iam.disable_organizations_root_sessions()["EnabledFeatures"] == ["RootCredentialsManagement"]
+    iam.disable_organizations_root_credentials_management()
+    assert iam.list_organizations_features()["EnabledFeatures"] == []
+    invited_iam = server.client("iam", invited_key, invited_secret)
+    assert failure(invited_iam.list_organizations_features)[0] == (
+        "AccountNotManagementOrDelegatedAdministratorException")
+    orgs.disable_aws_service_access(ServicePrincipal="iam.amazonaws.com")
+    assert orgs.list_aws_service_access_for_organization()["EnabledServicePrincipals"] == []
+
+    # Closing an account: it stays, suspended; the management account cannot be closed.
+    orgs.close_account(AccountId=invited)
+    assert orgs.describe_account(AccountId=invited)["Account"]["Status"] == "SUSPENDED"
+    assert failure(lambda: orgs.close_account(AccountId=invited))[0] == "AccountAlreadyClosedException"
+    assert failure(lambda: orgs.close_account(AccountId=management))[0] == "ConstraintViolationException"
+    assert failure(lambda: orgs.describe_effective_policy(PolicyType="TAG_POLICY", TargetId=invited)
+                   )[0] == "EffectivePolicyNotFoundException"
+    statuses = orgs.list_create_account_status()["CreateAccountStatuses"]
+    assert statuses == []
+
+    # Every call is in the audit trail, under Organizations' event source.
+    trail = server.client("cloudtrail", key_id, secret)
+    events = trail.lookup_events(LookupAttributes=[
+        {"AttributeKey": "EventName", "AttributeValue": "CreateOrganization"}])["Events"]
+    assert [e["EventSource"] for e in events] == ["organizations.amazonaws.com"]
