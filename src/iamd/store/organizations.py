@@ -55,6 +55,13 @@ class SqlOrganizations:
             row = self._core.first(_BY_ID, {"id": organization_id})
         return None if row is None else _stored(row)
 
+    def all(self) -> list[StoredOrganization]:
+        """Every organization (a store holds one per management account: a
+        handful), for what an account outside them must find: its invitations."""
+        rows = self._core.execute(select(_organizations).order_by(
+            _organizations.c.organization_id)).all()
+        return [_stored(row) for row in rows]
+
     def of_account(self, account_id: str) -> str | None:
         """The id of the organization `account_id` belongs to, if any."""
         row = self._core.first(_OF_ACCOUNT, {"id": account_id})

@@ -133,6 +133,8 @@ class Organization:
     handshakes: dict[str, Handshake] = field(default_factory=dict)
     # IAM's centralized root access features (ListOrganizationsFeatures)
     iam_features: list[str] = field(default_factory=list)
+    # trusted service principal -> when its access was enabled (epoch seconds)
+    service_access: dict[str, float] = field(default_factory=dict)
 
     # --- the document -------------------------------------------------------
 
