@@ -139,6 +139,27 @@ def test_boto3_verifies_the_certificate_and_calls_over_https(tls_server: TlsServ
         server.client("sts").get_caller_identity()
 
 
+def test_the_aws_cli_verifies_the_certificate(tls_server: TlsServer, tmp_path: Path) -> None:
+    import os
+
+    server = tls_server.server
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": server.access_key_id,
+           "AWS_SECRET_ACCESS_KEY": server.secret_access_key, "AWS_DEFAULT_REGION": "us-east-1",
+           "AWS_CONFIG_FILE": str(tmp_path / "config"), "AWS_PAGER": "",
+           "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials"), "AWS_MAX_ATTEMPTS": "1"}
+    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_CA_BUNDLE"):
+        env.pop(name, None)
+    aws = [str(Path(sys.executable).parent / "aws"), "--endpoint-url", server.endpoint,
+           "sts", "get-caller-identity", "--query", "Arn", "--output", "text"]
+    trusted = subprocess.run([*aws, "--ca-bundle", str(tls_server.authority.bundle)], env=env,
+                             capture_output=True, text=True, timeout=120)
+    assert trusted.returncode == 0, trusted.stderr
+    assert trusted.stdout.strip().endswith(":user/admin")
+    untrusted = subprocess.run(aws, env=env, capture_output=True, text=True, timeout=120)
+    assert untrusted.returncode != 0
+    assert "SSL" in untrusted.stderr or "certificate" in untrusted.stderr
+
+
 def test_policies_see_secure_transport_true(tls_server: TlsServer) -> None:
     server = tls_server.server
     verify = str(tls_server.authority.bundle)

@@ -2,10 +2,12 @@
 
 `serve(endpoint, request)` is the only place that mints the request id,
 reads the body under the one size limit, lower-cases the headers, takes the
-client's address and the time, runs the endpoint's handler, turns errors into
-answers (an AWS error as the endpoint spells errors; anything else is logged
-with the request id and answered as the endpoint's 500, without internals),
-stamps `x-amzn-RequestId` on every answer and writes the one log line.
+client's address and the time, charges the address's rate limit (Throttling
+when it is spent), runs the endpoint's handler, turns errors into answers (an
+AWS error as the endpoint spells errors; anything else is logged with the
+request id and answered as the endpoint's 500, without internals), stamps
+`x-amzn-RequestId` on every answer, writes the one log line and counts the
+request in the metrics.
 
 An endpoint (`Endpoint`) only says how to answer: `handle(exchange)` returns
 the response or raises an AwsError, and `render_error` spells an error.
