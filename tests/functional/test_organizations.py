@@ -387,6 +387,28 @@ def test_invitations_tags_closing_and_root_access(server: IamdServer) -> None:
     assert states == {first["Id"]: "DECLINED", second_id: "ACCEPTED"}
     assert failure(lambda: orgs.invite_account_to_organization(
         Target={"Id": invited, "Type": "ACCOUNT"}))[0] == "HandshakeConstraintViolationException"
+    # Only an account that exists can be invited; an invitation canceled before it is answered.
+    assert failure(lambda: orgs.invite_account_to_organization(
+        Target={"Id": f"nobody-{secrets.token_hex(3)}@example.com", "Type": "EMAIL"})
+    )[0] == "InvalidInputException"
+    other_id, other_key, other_secret = server.create_account("canceled-invitee")
+    other = server.client("organizations", other_key, other_secret)
+    canceled = orgs.invite_account_to_organization(
+        Target={"Id": other_id, "Type": "ACCOUNT"})["Handshake"]["Id"]
+    assert orgs.cancel_handshake(HandshakeId=canceled)["Handshake"]["State"] == "CANCELED"
+    assert failure(lambda: other.accept_handshake(HandshakeId=canceled)
+                   )[0] == "InvalidHandshakeTransitionException"
+    assert failure(lambda: other.accept_handshake(HandshakeId=second_id)
+                   )[0] == "HandshakeNotFoundException"
+
+    # A policy type enabled puts FullAWSAccess on every account; disabled, it is gone.
+    orgs.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
+    attached = orgs.list_policies_for_target(TargetId=invited, Filter="SERVICE_CONTROL_POLICY")
+    assert [p["Name"] for p in attached["Policies"]] == ["FullAWSAccess"]
+    assert orgs.disable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY"
+                                    )["Root"]["PolicyTypes"] == []
+    assert orgs.list_policies_for_target(TargetId=invited, Filter="SERVICE_CONTROL_POLICY"
+                                         )["Policies"] == []
 
     # Tags on the root, an account and a policy.
     orgs.tag_resource(ResourceId=root, Tags=[{"Key": "env", "Value": "all"}])
