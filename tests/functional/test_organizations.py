@@ -200,6 +200,13 @@ def test_service_control_policies_are_enforced(server: IamdServer, tree: dict[st
                        "perform: iam:CreateUser on resource: user denied-east with an explicit "
                        "deny in a service control policy")
     ops_west.create_user(UserName="allowed-west")
+    # The policy simulator sees the SCPs above the user's account too.
+    simulated = setup.simulate_principal_policy(
+        PolicySourceArn=f"arn:aws:iam::{tree['prod']}:user/{user}", ActionNames=["iam:CreateUser"],
+        ContextEntries=[{"ContextKeyName": "aws:RequestedRegion", "ContextKeyValues": ["eu-west-1"],
+                         "ContextKeyType": "string"}])["EvaluationResults"][0]
+    assert (simulated["EvalDecision"], simulated["OrganizationsDecisionDetail"]) == (
+        "explicitDeny", {"AllowedByOrganizations": False})
     # The Sandbox account is outside the OU the region lock is attached to.
     _session(server, _admin_of(server, tree["sandbox"]), "iam").create_user(UserName="east")
     # The management account is exempt from every SCP.
