@@ -470,3 +470,25 @@ def test_invitations_tags_closing_and_root_access(server: IamdServer) -> None:
     events = trail.lookup_events(LookupAttributes=[
         {"AttributeKey": "EventName", "AttributeValue": "CreateOrganization"}])["Events"]
     assert [e["EventSource"] for e in events] == ["organizations.amazonaws.com"]
+
+
+def test_a_change_applies_to_the_next_request_on_every_node(server: IamdServer,
+                                                            tree: dict[str, str]) -> None:
+    orgs = server.client("organizations")
+    # A second node on the same store (and master key).
+    with IamdServer.start(server.data_dir, database=server.database) as other_node:
+        admin = _admin_of(server, tree["sandbox"])
+        elsewhere = other_node.client("iam", admin["AccessKeyId"], admin["SecretAccessKey"],
+                                      admin["SessionToken"])
+        elsewhere.list_users()  # the other node's caches hold the session's permissions now
+        no_listing = orgs.create_policy(
+            Content=_document({"Effect": "Deny", "Action": "iam:ListUsers", "Resource": "*"}),
+            Description="", Name=f"NoListing-{secrets.token_hex(3)}",
+            Type="SERVICE_CONTROL_POLICY")["Policy"]["PolicySummary"]["Id"]
+        orgs.attach_policy(PolicyId=no_listing, TargetId=tree["sandbox"])
+        code, message = failure(elsewhere.list_users)
+        assert code == "AccessDenied" and message.endswith(
+            "with an explicit deny in a service control policy")
+        orgs.detach_policy(PolicyId=no_listing, TargetId=tree["sandbox"])
+        elsewhere.list_users()
+        orgs.delete_policy(PolicyId=no_listing)
