@@ -69,6 +69,27 @@ def test_the_organization_tree(server: IamdServer) -> None:
     listed = orgs.list_organizational_units_for_parent(ParentId=unit["Id"])["OrganizationalUnits"]
     assert [u["Id"] for u in listed] == [nested["Id"]]
 
+    # Organizations calls are authorized by policy, on the resource's ARN and tags.
+    orgs.tag_resource(ResourceId=unit["Id"], Tags=[{"Key": "team", "Value": "ci"}])
+    iam = server.client("iam", key_id, secret)
+    iam.create_user(UserName="reader")
+    iam.put_user_policy(UserName="reader", PolicyName="ci-units", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": "organizations:DescribeOrganizationalUnit",
+            "Resource": f"arn:aws:organizations::{management}:ou/{created['Id']}/*",
+            "Condition": {"StringEquals": {"aws:ResourceTag/team": "ci"}}}]}))
+    reader_key = iam.create_access_key(UserName="reader")["AccessKey"]
+    reader = server.client("organizations", reader_key["AccessKeyId"],
+                           reader_key["SecretAccessKey"])
+    reader.describe_organizational_unit(OrganizationalUnitId=unit["Id"])
+    assert failure(lambda: reader.describe_organizational_unit(OrganizationalUnitId=nested["Id"])
+                   ) == ("AccessDeniedException",
+                         f"User: arn:aws:iam::{management}:user/reader is not authorized to perform: "
+                         "organizations:DescribeOrganizationalUnit on resource: "
+                         f"arn:aws:organizations::{management}:ou/{created['Id']}/{nested['Id']} "
+                         "because no identity-based policy allows the "
+                         "organizations:DescribeOrganizationalUnit action")
+
     status = orgs.create_account(Email="dev@example.com", AccountName="dev")["CreateAccountStatus"]
     assert status["State"] == "SUCCEEDED"
     account_id = status["AccountId"]
