@@ -69,6 +69,27 @@ def test_the_organization_tree(server: IamdServer) -> None:
     listed = orgs.list_organizational_units_for_parent(ParentId=unit["Id"])["OrganizationalUnits"]
     assert [u["Id"] for u in listed] == [nested["Id"]]
 
+    # Organizations calls are authorized by policy, on the resource's ARN and tags.
+    orgs.tag_resource(ResourceId=unit["Id"], Tags=[{"Key": "team", "Value": "ci"}])
+    iam = server.client("iam", key_id, secret)
+    iam.create_user(UserName="reader")
+    iam.put_user_policy(UserName="reader", PolicyName="ci-units", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": "organizations:DescribeOrganizationalUnit",
+            "Resource": f"arn:aws:organizations::{management}:ou/{created['Id']}/*",
+            "Condition": {"StringEquals": {"aws:ResourceTag/team": "ci"}}}]}))
+    reader_key = iam.create_access_key(UserName="reader")["AccessKey"]
+    reader = server.client("organizations", reader_key["AccessKeyId"],
+                           reader_key["SecretAccessKey"])
+    reader.describe_organizational_unit(OrganizationalUnitId=unit["Id"])
+    assert failure(lambda: reader.describe_organizational_unit(OrganizationalUnitId=nested["Id"])
+                   ) == ("AccessDeniedException",
+                         f"User: arn:aws:iam::{management}:user/reader is not authorized to perform: "
+                         "organizations:DescribeOrganizationalUnit on resource: "
+                         f"arn:aws:organizations::{management}:ou/{created['Id']}/{nested['Id']} "
+                         "because no identity-based policy allows the "
+                         "organizations:DescribeOrganizationalUnit action")
+
     status = orgs.create_account(Email="dev@example.com", AccountName="dev")["CreateAccountStatus"]
     assert status["State"] == "SUCCEEDED"
     account_id = status["AccountId"]
@@ -200,6 +221,13 @@ def test_service_control_policies_are_enforced(server: IamdServer, tree: dict[st
                        "perform: iam:CreateUser on resource: user denied-east with an explicit "
                        "deny in a service control policy")
     ops_west.create_user(UserName="allowed-west")
+    # The policy simulator sees the SCPs above the user's account too.
+    simulated = setup.simulate_principal_policy(
+        PolicySourceArn=f"arn:aws:iam::{tree['prod']}:user/{user}", ActionNames=["iam:CreateUser"],
+        ContextEntries=[{"ContextKeyName": "aws:RequestedRegion", "ContextKeyValues": ["eu-west-1"],
+                         "ContextKeyType": "string"}])["EvaluationResults"][0]
+    assert (simulated["EvalDecision"], simulated["OrganizationsDecisionDetail"]) == (
+        "explicitDeny", {"AllowedByOrganizations": False})
     # The Sandbox account is outside the OU the region lock is attached to.
     _session(server, _admin_of(server, tree["sandbox"]), "iam").create_user(UserName="east")
     # The management account is exempt from every SCP.
@@ -387,6 +415,28 @@ def test_invitations_tags_closing_and_root_access(server: IamdServer) -> None:
     assert states == {first["Id"]: "DECLINED", second_id: "ACCEPTED"}
     assert failure(lambda: orgs.invite_account_to_organization(
         Target={"Id": invited, "Type": "ACCOUNT"}))[0] == "HandshakeConstraintViolationException"
+    # Only an account that exists can be invited; an invitation canceled before it is answered.
+    assert failure(lambda: orgs.invite_account_to_organization(
+        Target={"Id": f"nobody-{secrets.token_hex(3)}@example.com", "Type": "EMAIL"})
+    )[0] == "InvalidInputException"
+    other_id, other_key, other_secret = server.create_account("canceled-invitee")
+    other = server.client("organizations", other_key, other_secret)
+    canceled = orgs.invite_account_to_organization(
+        Target={"Id": other_id, "Type": "ACCOUNT"})["Handshake"]["Id"]
+    assert orgs.cancel_handshake(HandshakeId=canceled)["Handshake"]["State"] == "CANCELED"
+    assert failure(lambda: other.accept_handshake(HandshakeId=canceled)
+                   )[0] == "InvalidHandshakeTransitionException"
+    assert failure(lambda: other.accept_handshake(HandshakeId=second_id)
+                   )[0] == "HandshakeNotFoundException"
+
+    # A policy type enabled puts FullAWSAccess on every account; disabled, it is gone.
+    orgs.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
+    attached = orgs.list_policies_for_target(TargetId=invited, Filter="SERVICE_CONTROL_POLICY")
+    assert [p["Name"] for p in attached["Policies"]] == ["FullAWSAccess"]
+    assert orgs.disable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY"
+                                    )["Root"]["PolicyTypes"] == []
+    assert orgs.list_policies_for_target(TargetId=invited, Filter="SERVICE_CONTROL_POLICY"
+                                         )["Policies"] == []
 
     # Tags on the root, an account and a policy.
     orgs.tag_resource(ResourceId=root, Tags=[{"Key": "env", "Value": "all"}])
@@ -441,3 +491,25 @@ def test_invitations_tags_closing_and_root_access(server: IamdServer) -> None:
     events = trail.lookup_events(LookupAttributes=[
         {"AttributeKey": "EventName", "AttributeValue": "CreateOrganization"}])["Events"]
     assert [e["EventSource"] for e in events] == ["organizations.amazonaws.com"]
+
+
+def test_a_change_applies_to_the_next_request_on_every_node(server: IamdServer,
+                                                            tree: dict[str, str]) -> None:
+    orgs = server.client("organizations")
+    # A second node on the same store (and master key).
+    with IamdServer.start(server.data_dir, database=server.database) as other_node:
+        admin = _admin_of(server, tree["sandbox"])
+        elsewhere = other_node.client("iam", admin["AccessKeyId"], admin["SecretAccessKey"],
+                                      admin["SessionToken"])
+        elsewhere.list_users()  # the other node's caches hold the session's permissions now
+        no_listing = orgs.create_policy(
+            Content=_document({"Effect": "Deny", "Action": "iam:ListUsers", "Resource": "*"}),
+            Description="", Name=f"NoListing-{secrets.token_hex(3)}",
+            Type="SERVICE_CONTROL_POLICY")["Policy"]["PolicySummary"]["Id"]
+        orgs.attach_policy(PolicyId=no_listing, TargetId=tree["sandbox"])
+        code, message = failure(elsewhere.list_users)
+        assert code == "AccessDenied" and message.endswith(
+            "with an explicit deny in a service control policy")
+        orgs.detach_policy(PolicyId=no_listing, TargetId=tree["sandbox"])
+        elsewhere.list_users()
+        orgs.delete_policy(PolicyId=no_listing)

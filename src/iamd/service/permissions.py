@@ -155,6 +155,13 @@ def organization_levels(tx: Transaction, caller: Caller) -> tuple[Levels, Levels
     return _account_levels(tx, caller.account_id)
 
 
+def account_levels(tx: Transaction, account_id: str) -> tuple[Levels, Levels]:
+    """The SCP and RCP levels of an account (none for a management account or
+    an account outside any organization); the principal's exemptions are
+    the caller's to apply."""
+    return _account_levels(tx, account_id)
+
+
 def _account_levels(tx: Transaction, account_id: str) -> tuple[Levels, Levels]:
     organization_id = tx.organizations.of_account(account_id)
     if organization_id is None:

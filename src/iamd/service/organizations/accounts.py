@@ -23,6 +23,7 @@ from iamd.model.organizations_errors import (
     CreateAccountStatusNotFound,
     DestinationParentNotFound,
     DuplicateAccount,
+    HandshakeConstraintViolation,
     MasterCannotLeaveOrganization,
     ParentNotFound,
     SourceParentNotFound,
@@ -44,6 +45,7 @@ from iamd.service.organizations.shapes import account_shape
 from iamd.service.organizations.state import AccountRequest, Member, Organization, new_request_id
 from iamd.service.organizations.units import attach_defaults
 from iamd.service.registry import Params
+from iamd.store.errors import Conflict
 
 DEFAULT_ROLE = "OrganizationAccountAccessRole"
 
@@ -75,7 +77,12 @@ def join(ctx: OperationContext, found: Organization, account_id: str, method: st
     """An account into the organization's root, with the default policies."""
     found.members[account_id] = Member(account_id, found.root_id, method, epoch(ctx.info.now))
     attach_defaults(found, account_id)
-    ctx.tx.organizations.add_member(found.id, account_id)
+    try:
+        ctx.tx.organizations.add_member(found.id, account_id)
+    except Conflict:
+        # It joined another organization meanwhile (its invitation was accepted there).
+        raise HandshakeConstraintViolation("The account is already a member of an organization.",
+                                           reason="ALREADY_IN_AN_ORGANIZATION") from None
 
 
 def _status(request: AccountRequest) -> dict[str, Any]:

@@ -92,14 +92,27 @@ def _resource(param: str | None) -> Callable[[OperationContext, Params], str]:
     return resolve
 
 
-def _policy_type(ctx: OperationContext, params: Params) -> ContextValues:
-    """organizations:PolicyType: the type a call names, or its policy's type."""
-    for name in ("Type", "PolicyType", "Filter"):
-        if isinstance(params.get(name), str):
-            return {"organizations:PolicyType": params[name]}
-    found = find_organization(ctx)
-    policy = found.policies.get(params.get("PolicyId", "")) if found is not None else None
-    return {"organizations:PolicyType": policy.type} if policy is not None else {}
+def _context(target: str | None) -> Callable[[OperationContext, Params], ContextValues]:
+    """organizations:PolicyType (the type a call names, or its policy's type)
+    and aws:ResourceTag/* (the tags of the root, OU, account or policy the
+    call acts on)."""
+    def resolve(ctx: OperationContext, params: Params) -> ContextValues:
+        values: dict[str, str | list[str]] = {}
+        found = find_organization(ctx)
+        for name in ("Type", "PolicyType", "Filter"):
+            if isinstance(params.get(name), str):
+                values["organizations:PolicyType"] = params[name]
+                break
+        else:
+            policy = found.policies.get(params.get("PolicyId", "")) if found is not None else None
+            if policy is not None:
+                values["organizations:PolicyType"] = policy.type
+        target_id = params.get(target) if target else None
+        if found is not None and isinstance(target_id, str):
+            for key, value in found.tags.get(target_id, {}).items():
+                values[f"aws:ResourceTag/{key}"] = value
+        return values
+    return resolve
 
 
 def org_operation(name: str, *, read_only: bool = False,
@@ -108,7 +121,7 @@ def org_operation(name: str, *, read_only: bool = False,
     parameter `target` names ("" for "*"; None for the organization itself)."""
     resolver = (lambda ctx, params: "*") if target == "" else _resource(target)
     return operation("organizations", name, read_only=read_only, resource=resolver,
-                     context=_policy_type)
+                     context=_context(target))
 
 
 def page(items: list[T], params: Params, member: str) -> dict[str, Any]:

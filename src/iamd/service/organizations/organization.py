@@ -39,6 +39,7 @@ from iamd.service.organizations.state import (
     new_root_id,
 )
 from iamd.service.registry import Params
+from iamd.store.errors import Conflict
 
 
 def _aws_managed_policies() -> dict[str, OrgPolicy]:
@@ -57,8 +58,12 @@ def create_organization(ctx: OperationContext, params: Params) -> dict[str, Any]
                            policies=_aws_managed_policies())
     created.members[ctx.account_id] = Member(ctx.account_id, created.root_id, "CREATED",
                                              epoch(ctx.info.now))
-    insert(ctx, created)
-    ctx.tx.organizations.add_member(created.id, ctx.account_id)
+    try:
+        insert(ctx, created)
+        ctx.tx.organizations.add_member(created.id, ctx.account_id)
+    except Conflict:
+        # Another request made this account a management account or a member meanwhile.
+        raise AlreadyInOrganization() from None
     return {"Organization": organization_shape(ctx, created)}
 
 
