@@ -1,8 +1,9 @@
 """`iamd keys rotate-master` while boto3 clients keep a real `iamd serve` busy.
 
 Every kind of sealed value is in the store before the rotation (access key
-secrets, an MFA seed, console-less STS token keys, the outbound web identity
-signing keys), and clients keep signing with old keys, making new keys and
+secrets, an MFA seed, a server certificate's private key, a service
+password, a SAML decryption key, a console session, the STS token keys,
+the outbound web identity signing keys), and clients keep signing with old keys, making new keys and
 using them at once, assuming a role and using its session, and deleting
 users (each delete moves the authorization generation, so secrets are opened
 again from the store, re-sealed or not). Not one request may fail. Afterwards
@@ -29,8 +30,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pyotp
 import pytest
+from test_certificates_and_keys import certificate, key_pem, pem, rsa_key
+from test_saml import IdP, private_key_pem, saml_role, sp_key, unsigned_sts
 
 from conftest import database_for
 from iamd.testing import IamdServer
@@ -42,6 +46,27 @@ TRUST = {"Version": "2012-10-17", "Statement": [
 def iamd(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "iamd.cli.main", *args],
                           capture_output=True, text=True, check=check, timeout=300)
+
+
+def console_signed_in(server: IamdServer, credentials: dict[str, Any]) -> httpx.Cookies:
+    """The cookies of a browser signed in to the console through the federation
+    endpoint (its console session's state is sealed by the master key)."""
+    session = json.dumps({"sessionId": credentials["AccessKeyId"],
+                          "sessionKey": credentials["SecretAccessKey"],
+                          "sessionToken": credentials["SessionToken"]})
+    token = httpx.get(f"{server.endpoint}/federation",
+                      params={"Action": "getSigninToken", "Session": session}).json()["SigninToken"]
+    with httpx.Client(base_url=server.endpoint) as browser:
+        browser.get("/federation", params={"Action": "login", "Issuer": "https://broker.example/",
+                                           "Destination": "/console", "SigninToken": token})
+        return browser.cookies
+
+
+def console_home(server: IamdServer, cookies: httpx.Cookies) -> str:
+    with httpx.Client(base_url=server.endpoint, cookies=cookies) as browser:
+        page = browser.get("/console")
+    assert page.status_code == 200 and "/signin" not in str(page.url), page.status_code
+    return page.text
 
 
 def key_ids(data_dir: Path) -> list[bytes]:
@@ -69,10 +94,25 @@ def test_rotation_under_load_fails_no_request(tmp_path: Path, backend: str) -> N
         iam.enable_mfa_device(UserName="held-0", SerialNumber=device["SerialNumber"],
                               AuthenticationCode1=totp.generate_otp(step - 1),
                               AuthenticationCode2=totp.generate_otp(step))
+        # One of every other sealed kind: a server certificate's private key, a
+        # service password, a SAML provider's decryption key.
+        server_key = rsa_key()
+        iam.upload_server_certificate(ServerCertificateName="rotation",
+                                      CertificateBody=pem(certificate(server_key)),
+                                      PrivateKey=key_pem(server_key))
+        iam.create_service_specific_credential(UserName="held-1",
+                                               ServiceName="codecommit.amazonaws.com")
+        idp, decryption = IdP.make(), sp_key()
+        provider = iam.create_saml_provider(Name="Rotation", SAMLMetadataDocument=idp.metadata(),
+                                            AddPrivateKey=private_key_pem(decryption))[
+            "SAMLProviderArn"]
+        saml_role_arn = saml_role(iam, "rotation-saml", provider)
         iam.enable_outbound_web_identity_federation()
         sts.get_web_identity_token(Audience=["https://audience.example.com"],
                                    SigningAlgorithm="ES384")
         before_session = sts.assume_role(RoleArn=role_arn, RoleSessionName="before")["Credentials"]
+        cookies = console_signed_in(server, before_session)
+        assert "rotation" in console_home(server, cookies)
         old_ids = key_ids(data_dir)
         assert iamd("keys", "status", *where).returncode == 0
 
@@ -125,7 +165,8 @@ def test_rotation_under_load_fails_no_request(tmp_path: Path, backend: str) -> N
         summary = json.loads(rotated.stdout)
         (new_key,) = key_ids(data_dir)
         assert new_key not in old_ids
-        assert summary["Resealed"] >= 20 + 1 + 1 + 2  # keys, seed, token key, signing keys
+        # Keys, seed, certificate, password, SAML key, token key, signing keys.
+        assert summary["Resealed"] >= 20 + 1 + 1 + 1 + 1 + 1 + 2
         status = json.loads(iamd("keys", "status", *where).stdout)
         assert list(status["SealedByKeyId"]) == [str(summary["MasterKeyId"])]
     finally:
@@ -143,6 +184,12 @@ def test_rotation_under_load_fails_no_request(tmp_path: Path, backend: str) -> N
                                TokenCode=totp.generate_otp(int(time.time()) // 30 + 1))
         again.client("sts").get_web_identity_token(Audience=["https://audience.example.com"],
                                                    SigningAlgorithm="RS256")
+        # The same console session, its state sealed anew.
+        assert "rotation" in console_home(again, cookies)
+        encrypted = idp.response(roles=[f"{saml_role_arn},{provider}"],
+                                 encrypt_for=decryption.public_key())
+        assert unsigned_sts(again).assume_role_with_saml(
+            RoleArn=saml_role_arn, PrincipalArn=provider, SAMLAssertion=encrypted)["Subject"]
 
 
 def test_a_rotation_killed_midway_loses_nothing(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ here as ServiceFailure, without internals.
 from __future__ import annotations
 
 import contextlib
+import gc
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -144,6 +145,17 @@ class QueryEndpoint:
         return ServiceFailure()
 
 
+def freeze_startup_heap() -> None:
+    """Leave what start-up built (the service models, the Service Authorization
+    Reference, compiled statements: well over 100,000 objects that live as long
+    as the process) out of every garbage collection from now on. Otherwise each
+    full collection walks all of it, stopping the requests it interrupts for
+    tens of milliseconds (123 ms seen, on a 2-core machine); frozen, the same
+    collection takes about a millisecond."""
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(runtime: Runtime) -> Starlette:
     endpoint = QueryEndpoint(runtime)
     # POST / also serves the JSON 1.1 services (Organizations): by X-Amz-Target.
@@ -200,6 +212,7 @@ def create_app(runtime: Runtime) -> Starlette:
     ]
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        freeze_startup_heap()
         if runtime.usage is not None:
             runtime.usage.start()
         if runtime.audit is not None:

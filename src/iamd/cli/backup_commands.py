@@ -57,16 +57,21 @@ def _store_file(args: argparse.Namespace) -> tuple[Path, Path]:
 
 def run_backup(args: argparse.Namespace) -> int:
     from iamd.store.backup import BackupError, copy_store
-    from iamd.store.secrets import MasterKeyError, current_master_keys, write_key_file
+    from iamd.store.secrets import MasterKeyError, MasterKeys, current_master_keys, write_key_file
 
     target = Path(args.path)
     key_path = Path(f"{target}.master.key")
     try:
         data_dir, store = _store_file(args)
-        keys = current_master_keys(data_dir)
+        before = current_master_keys(data_dir)
         if args.with_key and key_path.exists():
             raise BackupError(f"{key_path} already exists; choose a new name")
         copy_store(store, target)
+        # A master key rotation may run meanwhile: the copy may hold values
+        # sealed under any key of the ring before or after it, so it needs both.
+        after = current_master_keys(data_dir)
+        keys = MasterKeys(after.keys + tuple(k for k in before.keys if k not in after.keys),
+                          after.where)
     except (BackupError, MasterKeyError) as error:
         raise SystemExit(f"iamd: {error}") from None
     print(f"iamd: backup of {store} written to {target}", file=sys.stderr)

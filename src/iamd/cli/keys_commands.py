@@ -57,19 +57,24 @@ def register(commands: Any) -> None:
 def _open(args: argparse.Namespace) -> tuple[Any, Any, Path]:
     """The store, the box the server would use, and the data directory."""
     from iamd.cli.serve_command import config_from
+    from iamd.store.errors import StoreError
     from iamd.store.repository import open_store
-    from iamd.store.secrets import MASTER_KEY_FILE, SecretBox
+    from iamd.store.secrets import MASTER_KEY_FILE, MasterKeyError, SecretBox
 
     config = config_from(args.data_dir, args.database, dev=False, account_id=None)
     data_dir = Path(config["data_dir"])
     if not (data_dir / MASTER_KEY_FILE).exists() and "IAMD_MASTER_KEY" not in os.environ:
         raise SystemExit(f"iamd: no master key in {data_dir} (nor $IAMD_MASTER_KEY): "
                          "is --data-dir the server's?")
-    return open_store(config["database"]), SecretBox.load(data_dir), data_dir
+    try:
+        box = SecretBox.load(data_dir)
+        return open_store(config["database"]), box, data_dir
+    except (MasterKeyError, StoreError) as error:
+        raise SystemExit(f"iamd: {error}") from None
 
 
 def _report(counts: Any, box: Any) -> dict[str, Any]:
-    return {"SealingKeyId": box.sealing_key_id,
+    return {"SealingKeyId": box.sealing_key_id, "KeyIdsHere": box.key_ids,
             "SealedByKeyId": {str(key_id): count for key_id, count in sorted(counts.items())}}
 
 

@@ -157,3 +157,42 @@ class InvalidInput(OrganizationsError):
 class AccessDeniedException(OrganizationsError):
     code = "AccessDeniedException"
     fmt = "You don't have permissions to access this resource."
+
+
+class AccountAlreadyClosed(OrganizationsError):
+    code = "AccountAlreadyClosedException"
+    fmt = "You attempted to close an account that is already closed."
+
+
+class EffectivePolicyNotFound(OrganizationsError):
+    code = "EffectivePolicyNotFoundException"
+    fmt = "We can't find an effective policy for the specified target."
+
+
+class AccountNotRegistered(OrganizationsError):
+    code = "AccountNotRegisteredException"
+    fmt = "The specified account is not a delegated administrator for this AWS service."
+
+
+class HandshakeNotFound(OrganizationsError):
+    code = "HandshakeNotFoundException"
+    fmt = "We can't find a handshake with the HandshakeId that you specified."
+
+
+class InvalidHandshakeTransition(OrganizationsError):
+    code = "InvalidHandshakeTransitionException"
+    fmt = "You can't perform the operation on the handshake in its current state."
+
+
+class HandshakeAlreadyInState(OrganizationsError):
+    code = "HandshakeAlreadyInStateException"
+    fmt = "The specified handshake is already in the requested state."
+
+
+class HandshakeConstraintViolation(OrganizationsError):
+    code = "HandshakeConstraintViolationException"
+
+
+class DuplicateHandshake(OrganizationsError):
+    code = "DuplicateHandshakeException"
+    fmt = "A handshake with the same action and target already exists."

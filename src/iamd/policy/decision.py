@@ -19,13 +19,14 @@ policy evaluation logic" in the IAM User Guide:
 The gates ask a `StatementSource` (the compiled engine or the reference one)
 which statements apply, so both engines share this one reading of the rules.
 The root user is allowed everything in its own account unless something
-denies it or an SCP does not allow it.
+denies it or an SCP does not allow it. RCPs gate only the services AWS
+applies them to (`RCP_SERVICES`); a request to any other service passes them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from iamd.policy.principals import ACCOUNT, DIRECT, ROLE
@@ -41,6 +42,13 @@ BOUNDARY = "permissions_boundary"
 SESSION = "session"
 SCP = "scp"
 RCP = "rcp"
+
+# The services whose resources resource control policies govern ("Resource
+# control policies (RCPs)", AWS Organizations User Guide: Amazon S3, AWS STS,
+# AWS KMS, Amazon SQS, AWS Secrets Manager, Amazon Cognito, Amazon CloudWatch
+# Logs, Amazon DynamoDB, Amazon ECR, Amazon OpenSearch Serverless).
+RCP_SERVICES = frozenset({"s3", "sts", "kms", "sqs", "secretsmanager", "cognito-idp",
+                          "cognito-identity", "logs", "dynamodb", "ecr", "aoss"})
 
 _NAMES = {
     IDENTITY: ("an identity-based policy", "identity-based policy"),
@@ -155,6 +163,8 @@ class Gates:
 
 def decide(request: Request, gates: Gates) -> Decision:
     action = request.action
+    if gates.rcp and action.partition(":")[0].lower() not in RCP_SERVICES:
+        gates = replace(gates, rcp=())
     identity, resource, boundary, session = gates.identity, gates.resource, gates.boundary, gates.session
     # 1. Explicit deny, wherever it is.
     if gates.scp or gates.rcp:

@@ -51,7 +51,7 @@ from iamd.service.global_context import (
     global_context,
 )
 from iamd.service.metrics import count_decision
-from iamd.service.permissions import policies_for
+from iamd.service.permissions import policies_for, resource_controls
 from iamd.service.registry import Permission
 from iamd.service.runtime import Runtime
 from iamd.service.sts.authorization_messages import encode_authorization_message
@@ -211,7 +211,8 @@ def _answer(runtime: Runtime, tx: Transaction, service_caller: Caller, info: Req
                           role_arn=client.role.arn if client.role is not None else None)
     request = Request(action=inp.action, resource=inp.resource, principal=principal,
                       context=Context.of(conditions), resource_account=resource_account)
-    identity = policies_for(runtime, tx, client, client_ctx.generation)
+    identity = resource_controls(tx, policies_for(runtime, tx, client, client_ctx.generation),
+                                 resource_account, client)
     decision = _with_resource_policy(identity, inp.resource_policy).decide(request)
     count_decision(decision.decision)
     if call is not None:

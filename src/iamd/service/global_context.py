@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from iamd.model.entities import ResourceKind
 from iamd.service.context import ASSUMED_ROLE, FEDERATED_USER, IAM_USER, ROOT, OperationContext
+from iamd.service.organizations.state import parsed_organization
 
 SOURCE_IP = "aws:SourceIp"
 SECURE_TRANSPORT = "aws:SecureTransport"
@@ -30,11 +31,14 @@ TOKEN_ISSUE_TIME = "aws:TokenIssueTime"
 SOURCE_IDENTITY = "aws:SourceIdentity"
 FEDERATED_PROVIDER = "aws:FederatedProvider"
 PRINCIPAL_TAG_PREFIX = "aws:PrincipalTag/"
+PRINCIPAL_ORG_ID = "aws:PrincipalOrgID"
+PRINCIPAL_ORG_PATHS = "aws:PrincipalOrgPaths"
 
 # Every key global_context may fill (with the aws:PrincipalTag/ family).
 GLOBAL_KEYS = (SOURCE_IP, SECURE_TRANSPORT, CURRENT_TIME, EPOCH_TIME, PRINCIPAL_ARN,
                PRINCIPAL_ACCOUNT, PRINCIPAL_TYPE, USER_ID, USERNAME, REQUESTED_REGION, MFA_PRESENT,
-               MFA_AGE, TOKEN_ISSUE_TIME, SOURCE_IDENTITY, FEDERATED_PROVIDER)
+               MFA_AGE, TOKEN_ISSUE_TIME, SOURCE_IDENTITY, FEDERATED_PROVIDER, PRINCIPAL_ORG_ID,
+               PRINCIPAL_ORG_PATHS)
 
 # The values of aws:PrincipalType (IAM User Guide, "AWS global condition context keys").
 AWS_PRINCIPAL_TYPES = {ROOT: "Account", IAM_USER: "User", ASSUMED_ROLE: "AssumedRole",
@@ -76,6 +80,28 @@ def global_context(ctx: OperationContext) -> dict[str, str | list[str]]:
             values[FEDERATED_PROVIDER] = session.federated_provider
     for key, value in principal_tags.items():
         values[PRINCIPAL_TAG_PREFIX + key] = value
+    if caller.account_id:
+        values.update(principal_organization(ctx))
+    return values
+
+
+def principal_organization(ctx: OperationContext) -> dict[str, str]:
+    """aws:PrincipalOrgID and aws:PrincipalOrgPaths of the caller's account
+    (none outside an organization), cached under the authorization
+    generation as the caller's tags are."""
+    account_id = ctx.caller.account_id
+    key = (f"organization:{account_id}", ctx.generation)
+    cached = ctx.runtime.principal_tags.get(key)
+    if cached is not None:
+        return cached
+    values: dict[str, str] = {}
+    organization_id = ctx.tx.organizations.of_account(account_id)
+    stored = ctx.tx.organizations.get(organization_id) if organization_id else None
+    if stored is not None:
+        organization = parsed_organization(stored.document)
+        path = "/".join([organization.id, *organization.path_to(account_id)[:-1]])
+        values = {PRINCIPAL_ORG_ID: organization.id, PRINCIPAL_ORG_PATHS: path + "/"}
+    ctx.runtime.remember_tags(key, values)
     return values
 
 

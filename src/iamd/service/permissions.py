@@ -4,18 +4,23 @@ For an IAM user: its inline policies, the managed policies attached to it,
 and the inline and attached policies of each of its groups; its permissions
 boundary. For a role session: the role's inline and attached policies, its
 boundary, and the session policies the credential carries. The root user has
-none: it may do everything in its own account. Compiled sets are cached per
-principal and authorization generation.
+none: it may do everything in its own account. In a member account of an
+organization, the SCPs and RCPs attached at every level from the root down
+to the account too (the management account and service-linked roles are
+exempt, as AWS exempts them). Compiled sets are cached per principal and
+authorization generation: an organization's change moves the generation
+like any other write, so the next request on every node sees it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from iamd.model.entities import Group, PrincipalKind
 from iamd.policy import PolicyDocument, PolicyKind, PolicySet, parse_policy
 from iamd.service.context import ASSUMED_ROLE, FEDERATED_USER, GENERATION_KEY, IAM_USER, Caller
+from iamd.service.organizations.state import RCP, SCP, parsed_organization
 from iamd.service.runtime import PermissionKey, Runtime
 from iamd.store.interface import Transaction
 
@@ -112,9 +117,10 @@ def policies_for(runtime: Runtime, tx: Transaction, caller: Caller,
             identity += _principal_documents(tx, PrincipalKind.ROLE, role.id, caller.account_id)
             boundary_arn = role.permissions_boundary_arn
     boundary_document = managed_document(tx, boundary_arn, caller.account_id) if boundary_arn else None
+    scp, rcp = organization_levels(tx, caller)
     # What the set is compiled from, exactly: the same documents read again
     # under a newer generation (any write anywhere moves it) reuse the set.
-    content = (tuple(identity), boundary_document, session_policies)
+    content = (tuple(identity), boundary_document, session_policies, scp, rcp)
     compiled = runtime.compiled_sets.get(content)
     if compiled is None:
         boundary = (_parsed(boundary_document, PolicyKind.ROLE_INLINE)
@@ -122,10 +128,74 @@ def policies_for(runtime: Runtime, tx: Transaction, caller: Caller,
         compiled = PolicySet.compile(
             identity=[(name, _parsed(doc, PolicyKind.ROLE_INLINE)) for name, doc in identity],
             permissions_boundary=boundary,
-            session=[_parsed(d, PolicyKind.ROLE_INLINE) for d in session_policies])
+            session=[_parsed(d, PolicyKind.ROLE_INLINE) for d in session_policies],
+            scp=[[(name, _parsed(doc, PolicyKind.SCP)) for name, doc in level] for level in scp],
+            rcp=[[(name, _parsed(doc, PolicyKind.RCP)) for name, doc in level] for level in rcp])
         runtime.remember_compiled(content, compiled)
     runtime.remember_permissions(key, compiled)
     return compiled
+
+
+Levels = tuple[tuple[tuple[str, str], ...], ...]
+
+# Service-linked roles live under this path; no SCP or RCP limits them.
+SERVICE_LINKED_PATH = "/aws-service-role/"
+
+
+def organization_levels(tx: Transaction, caller: Caller) -> tuple[Levels, Levels]:
+    """The SCPs and the RCPs that apply to the caller's account, a tuple of
+    (policy id, document) per level from the root down to the account; none
+    outside an organization, for its management account, or for a
+    service-linked role. (An account's RCPs govern its own resources: iamd's
+    calls act on the caller's account, and the resources of a cross-account
+    call bring their own, see `resource_controls`.)"""
+    if not caller.account_id or (caller.role is not None
+                                 and caller.role.path.startswith(SERVICE_LINKED_PATH)):
+        return (), ()
+    return _account_levels(tx, caller.account_id)
+
+
+def account_levels(tx: Transaction, account_id: str) -> tuple[Levels, Levels]:
+    """The SCP and RCP levels of an account (none for a management account or
+    an account outside any organization); the principal's exemptions are
+    the caller's to apply."""
+    return _account_levels(tx, account_id)
+
+
+def _account_levels(tx: Transaction, account_id: str) -> tuple[Levels, Levels]:
+    organization_id = tx.organizations.of_account(account_id)
+    if organization_id is None:
+        return (), ()
+    stored = tx.organizations.get(organization_id)
+    if stored is None or stored.management_account_id == account_id:
+        return (), ()
+    organization = parsed_organization(stored.document)
+
+    def levels(policy_type: str) -> Levels:
+        return tuple(tuple((p.id, p.content) for p in level)
+                     for level in organization.levels(account_id, policy_type))
+    return levels(SCP), levels(RCP)
+
+
+def resource_controls(tx: Transaction, policies: PolicySet, resource_account: str,
+                      caller: Caller) -> PolicySet:
+    """`policies` (the caller's set) with the RCPs of `resource_account`, the
+    account whose resource a cross-account request acts on, in place of the
+    caller's own."""
+    if resource_account == caller.account_id:
+        return policies
+    service_linked = caller.role is not None and caller.role.path.startswith(SERVICE_LINKED_PATH)
+    rcp = () if service_linked else _account_levels(tx, resource_account)[1]
+    if not rcp and not policies.gates.rcp:
+        return policies
+    return PolicySet(replace(policies.gates, rcp=_rcp_only(rcp).gates.rcp),
+                     policies.reads_resource_tags)
+
+
+@lru_cache(maxsize=256)
+def _rcp_only(levels: Levels) -> PolicySet:
+    return PolicySet.compile(rcp=[[(name, _parsed(doc, PolicyKind.RCP)) for name, doc in level]
+                                  for level in levels])
 
 
 def user_groups(tx: Transaction, user_id: str) -> list[Group]:

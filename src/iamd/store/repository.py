@@ -34,6 +34,7 @@ from iamd.store.instance_profiles import SqlInstanceProfiles
 from iamd.store.keys import SqlAccessKeys
 from iamd.store.memberships import SqlMemberships
 from iamd.store.mfa import SqlMfaDevices
+from iamd.store.organizations import SqlOrganizations
 from iamd.store.passwords import SqlLoginProfiles, SqlPasswordPolicies
 from iamd.store.policies import SqlPolicies, SqlPolicyVersions
 from iamd.store.providers import SqlOidcProviders, SqlSamlProviders
@@ -202,6 +203,10 @@ class SqlTransaction:
     @_repository
     def audit_events(self) -> SqlAuditEvents:
         return SqlAuditEvents(self._core)
+
+    @_repository
+    def organizations(self) -> SqlOrganizations:
+        return SqlOrganizations(self._core)
 
 
 class SqlStore:

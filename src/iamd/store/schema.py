@@ -502,6 +502,33 @@ audit_event_resources = Table(
     Index(None, "resource_name"),
 )
 
+# --- revision 0006: AWS Organizations -------------------------------------
+
+# An organization is one document (its roots, OUs, member accounts,
+# policies, attachments, tags, requests and handshakes as JSON): it changes
+# rarely, a change rewrites it under a row lock (so two writers of one
+# organization are serialized and every rule is checked against the state it
+# changes), and authorization reads it whole, once per authorization
+# generation. Which organization an account belongs to is a row of its own,
+# so that the database guarantees an account is in one organization at most,
+# and a request finds its account's organization by key.
+organizations = Table(
+    "organizations", metadata,
+    Column("organization_id", key(34), primary_key=True),
+    Column("management_account_id", key(ACCOUNT), ForeignKey("accounts.account_id"),
+           nullable=False, unique=True),
+    Column("document", Text(), nullable=False),
+    _created(),
+)
+
+organization_members = Table(
+    "organization_members", metadata,
+    Column("account_id", key(ACCOUNT), ForeignKey("accounts.account_id"), primary_key=True),
+    Column("organization_id", key(34),
+           ForeignKey("organizations.organization_id", ondelete="CASCADE"), nullable=False),
+    Index(None, "organization_id"),
+)
+
 settings = Table(
     "settings", metadata,
     Column("key", key(255), primary_key=True),

@@ -162,6 +162,12 @@ class SecretBox:
         self._follow_source()
         return self._ring.sealing_id
 
+    @property
+    def key_ids(self) -> list[int]:
+        """The ids of every key this box opens with."""
+        self._follow_source()
+        return sorted(self._ring.by_id)
+
     def encrypt(self, plaintext: bytes, associated_data: bytes) -> bytes:
         self._follow_source()
         ring = self._ring

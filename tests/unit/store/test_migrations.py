@@ -140,5 +140,5 @@ def test_migrations_ship_inside_the_package() -> None:
     for name in ("env.py", "script.py.mako", "versions/0001_initial.py",
                  "versions/0002_providers_and_instance_profiles.py",
                  "versions/0003_credentials_and_activity.py", "versions/0004_console.py",
-                 "versions/0005_audit_trail.py"):
+                 "versions/0005_audit_trail.py", "versions/0006_organizations.py"):
         assert (folder / name).is_file(), name

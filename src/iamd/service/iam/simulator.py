@@ -22,13 +22,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from iamd.model.entities import PrincipalKind
+from iamd.model.entities import PrincipalKind, Role
 from iamd.model.errors import InvalidInput
 from iamd.policy import Context, PolicyDocument, PolicyKind, Principal, parse_policy
 from iamd.service.context import IAM_USER, OperationContext
 from iamd.service.iam.common import DEFAULT_MAX_ITEMS, invalid_marker
 from iamd.service.lookup import PRINCIPALS, find
-from iamd.service.permissions import managed_document, principal_policies, user_groups
+from iamd.service.permissions import (
+    SERVICE_LINKED_PATH,
+    account_levels,
+    managed_document,
+    principal_policies,
+    user_groups,
+)
 from iamd.service.registry import Params, operation
 from iamd.service.simulation import (
     BOUNDARY_SOURCE,
@@ -167,6 +173,15 @@ def _scp_levels(params: Params) -> list[list[PolicyDocument]]:
     return levels
 
 
+def _stored_scp_levels(ctx: OperationContext, stored: Any) -> list[list[PolicyDocument]]:
+    """The SCPs of every level above the simulated principal's account, as
+    enforcement applies them (a service-linked role is exempt)."""
+    if isinstance(stored, Role) and stored.path.startswith(SERVICE_LINKED_PATH):
+        return []
+    scp, _ = account_levels(ctx.tx, stored.account_id)
+    return [[parse_policy(document, PolicyKind.SCP) for _, document in level] for level in scp]
+
+
 def _resource_owner(params: Params, default: str) -> str:
     owner = params.get("ResourceOwner")
     if owner is None:
@@ -291,7 +306,7 @@ def _exclusions(items: Sequence[Mapping[str, Any]]) -> _Exclusions:
             raise InvalidInput("Each PolicyExclusionList entry must specify exactly one of "
                                "PolicyType, PolicyArn or InlinePolicyIdentifier.")
         if "PolicyType" in given:
-            types.add(item["PolicyType"])  # scp and rcp: iamd has no organizations
+            types.add(item["PolicyType"])
         elif "PolicyArn" in given:
             arns.append(_excluded_arn(item["PolicyArn"]))
         else:
@@ -334,6 +349,7 @@ def simulate_principal_policy(ctx: OperationContext, params: Params) -> dict[str
     assert caller is not None
     simulation = Simulation(
         identity=identity, boundary=boundary, resource_policy=resource_policy,
+        scp=[] if "scp" in exclusions.types else _stored_scp_levels(ctx, stored),
         principal=caller.principal(), context=_context(params),
         resource_owner=_resource_owner(params, caller.account_id))
     return _page(simulation, _actions(params), _resources(params), params)

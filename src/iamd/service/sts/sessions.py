@@ -28,7 +28,7 @@ from iamd.service import arns, ids
 from iamd.service.authorization import decide, denial_message, request_context
 from iamd.service.context import ASSUMED_ROLE, FEDERATED_USER, IAM_USER, ROOT, OperationContext
 from iamd.service.mfa import verify_session_mfa
-from iamd.service.permissions import managed_document, policies_for
+from iamd.service.permissions import managed_document, policies_for, resource_controls
 from iamd.service.registry import Params, operation
 from iamd.service.sts.tokens import SessionClaims, packed_size, seal
 
@@ -113,7 +113,9 @@ def _trust_decision(ctx: OperationContext, action: str, role: Role | None, role_
         f"User: {caller.arn} is not authorized to perform: {action} on resource: {role_arn}")
     if role is None:
         raise denied
-    identity = policies_for(ctx.runtime, ctx.tx, caller).gates
+    # The caller's own policies and SCPs; the RCPs of the role's account.
+    identity = resource_controls(ctx.tx, policies_for(ctx.runtime, ctx.tx, caller),
+                                 role.account_id, caller).gates
     trust = PolicySet.compile(resource=role.assume_role_policy_document).gates
     combined = PolicySet(replace(identity, resource=trust.resource, resource_required=True))
 

@@ -79,18 +79,21 @@ class TokenKeys:
 
     def _rotate(self, due: Any, now: datetime) -> int | None:
         made: int | None = None
+        # Not under this object's lock: a request that seals a token inside its
+        # own write transaction (AssumeRole) takes that lock, and would wait
+        # on this transaction while it waits on the request's.
+        with self._store.transaction() as tx:
+            text = tx.settings.get(SETTINGS_KEY) or "[]"
+            stored = json.loads(text)
+            if stored and due(_created(stored[-1])):
+                kept = [entry for entry, successor in pairwise(stored)
+                        if now - _created(successor) < RETAINED]
+                fresh = self._new_key(now)
+                # Written only if no other node changed the keys since we read them.
+                if tx.sealed.replace_setting(SETTINGS_KEY, text,
+                                             json.dumps([*kept, stored[-1], fresh])):
+                    made = fresh["id"]
         with self._lock:
-            with self._store.transaction() as tx:
-                text = tx.settings.get(SETTINGS_KEY) or "[]"
-                stored = json.loads(text)
-                if stored and due(_created(stored[-1])):
-                    kept = [entry for entry, successor in pairwise(stored)
-                            if now - _created(successor) < RETAINED]
-                    fresh = self._new_key(now)
-                    # Written only if no other node changed the keys since we read them.
-                    if tx.sealed.replace_setting(SETTINGS_KEY, text,
-                                                 json.dumps([*kept, stored[-1], fresh])):
-                        made = fresh["id"]
             self._load()
         return made
 
