@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import threading
 from pathlib import Path
 
 from iamd.api.app import create_app
@@ -23,7 +24,11 @@ def test_starting_the_app_freezes_the_heap_start_up_built(tmp_path: Path) -> Non
     gc.unfreeze()
     try:
         assert gc.get_freeze_count() == 0
-        asyncio.run(serve_a_while())
+        # On a thread of its own: asyncio.run refuses a thread where another
+        # test left an event loop marked as running.
+        starting = threading.Thread(target=lambda: asyncio.run(serve_a_while()))
+        starting.start()
+        starting.join()
         # Everything alive at start-up (the runtime's models among it) was frozen.
         assert frozen[0] > 50_000
     finally:
