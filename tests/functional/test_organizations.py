@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
+from test_authorization_endpoint import call, client_request
 
 from conftest import database_for
 from iamd.testing import IamdServer
@@ -513,3 +515,39 @@ def test_a_change_applies_to_the_next_request_on_every_node(server: IamdServer,
         orgs.detach_policy(PolicyId=no_listing, TargetId=tree["sandbox"])
         elsewhere.list_users()
         orgs.delete_policy(PolicyId=no_listing)
+
+
+def test_the_authorization_endpoint_decides_with_scps_and_rcps(server: IamdServer,
+                                                                tree: dict[str, str]) -> None:
+    orgs = server.client("organizations")
+    shared = _admin_of(server, tree["shared"])
+    client = Credentials(shared["AccessKeyId"], shared["SecretAccessKey"], shared["SessionToken"])
+    objects = "arn:aws:s3:::shared-reports/q1.csv"
+
+    def decide(action: str, method: str) -> dict[str, Any]:
+        status, answer = call(server, {**client_request(client, method=method), "action": action,
+                                       "resource": objects, "resource_account": tree["shared"]},
+                              (server.access_key_id, server.secret_access_key))
+        assert status == 200, answer
+        return answer
+
+    assert decide("s3:DeleteObject", "DELETE")["decision"] == "Allow"
+    keep = orgs.create_policy(
+        Content=json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Deny", "Principal": "*", "Action": "s3:DeleteObject", "Resource": "*"}]}),
+        Description="", Name=f"KeepObjects-{secrets.token_hex(3)}",
+        Type="RESOURCE_CONTROL_POLICY")["Policy"]["PolicySummary"]["Id"]
+    no_reading = orgs.create_policy(
+        Content=_document({"Effect": "Deny", "Action": "s3:GetObject", "Resource": "*"}),
+        Description="", Name=f"NoReading-{secrets.token_hex(3)}",
+        Type="SERVICE_CONTROL_POLICY")["Policy"]["PolicySummary"]["Id"]
+    orgs.attach_policy(PolicyId=keep, TargetId=tree["shared"])
+    orgs.attach_policy(PolicyId=no_reading, TargetId=tree["shared"])
+    denied = decide("s3:DeleteObject", "DELETE")
+    assert (denied["decision"], denied["explanation"]["policy_type"]) == ("ExplicitDeny", "rcp")
+    denied = decide("s3:GetObject", "GET")
+    assert (denied["decision"], denied["explanation"]["policy_type"]) == ("ExplicitDeny", "scp")
+    for policy in (keep, no_reading):
+        orgs.detach_policy(PolicyId=policy, TargetId=tree["shared"])
+        orgs.delete_policy(PolicyId=policy)
+    assert decide("s3:GetObject", "GET")["decision"] == "Allow"
