@@ -386,6 +386,18 @@ def test_organizations_through_the_aws_cli(server: IamdServer, tmp_path: Path) -
     assert allowed.returncode == 0, allowed.stderr
 
 
+def test_consolidated_billing_has_no_policies(server: IamdServer) -> None:
+    _, key_id, secret = server.create_account("billing-only")
+    orgs = server.client("organizations", key_id, secret)
+    created = orgs.create_organization(FeatureSet="CONSOLIDATED_BILLING")["Organization"]
+    assert created["FeatureSet"] == "CONSOLIDATED_BILLING"
+    root = orgs.list_roots()["Roots"][0]["Id"]
+    assert failure(lambda: orgs.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
+                   )[0] == "PolicyTypeNotAvailableForOrganizationException"
+    iam = server.client("iam", key_id, secret)
+    assert failure(iam.list_organizations_features)[0] == "OrganizationNotInAllFeaturesModeException"
+
+
 def test_invitations_tags_closing_and_root_access(server: IamdServer) -> None:
     management, key_id, secret = server.create_account("inviter")
     invited, invited_key, invited_secret = server.create_account("invitee")
