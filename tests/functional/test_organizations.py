@@ -66,6 +66,15 @@ def test_the_organization_tree(server: IamdServer) -> None:
                    )[0] == "ParentNotFoundException"
     nested = orgs.create_organizational_unit(ParentId=unit["Id"], Name="Prod")["OrganizationalUnit"]
     orgs.update_organizational_unit(OrganizationalUnitId=nested["Id"], Name="Production")
+    chain = [nested["Id"]]
+    for depth in (3, 4, 5):  # five levels of OUs under the root at most
+        chain.append(orgs.create_organizational_unit(
+            ParentId=chain[-1], Name=f"Level{depth}")["OrganizationalUnit"]["Id"])
+    with pytest.raises(ClientError) as too_deep:
+        orgs.create_organizational_unit(ParentId=chain[-1], Name="Level6")
+    assert too_deep.value.response["Reason"] == "OU_DEPTH_LIMIT_EXCEEDED"
+    for unit_id in reversed(chain[1:]):
+        orgs.delete_organizational_unit(OrganizationalUnitId=unit_id)
     described = orgs.describe_organizational_unit(OrganizationalUnitId=nested["Id"])
     assert described["OrganizationalUnit"]["Name"] == "Production"
     listed = orgs.list_organizational_units_for_parent(ParentId=unit["Id"])["OrganizationalUnits"]
