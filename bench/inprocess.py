@@ -15,7 +15,11 @@ batches are written in the loop, every 500 requests, so their cost counts;
 IAMD_AUDIT_OFF_FOR_MEASUREMENT=1 leaves the trail out. Every
 answer must be a 200. It prints the requests per second and the time per
 request; with `--profile` it runs the loop under cProfile and prints the N
-most expensive functions (cumulative, then own time) first.
+most expensive functions (cumulative, then own time) first. `--asgi` sends
+each request through the whole ASGI app `iamd serve` runs instead (its
+middleware, the fast path, the event loop), so the difference between the
+two is what iamd adds above its handler, and the rest of an HTTP request's
+cost is uvicorn's and the socket's.
 
 This is the part of bench/http_throughput.py's figures that iamd's own code decides
 (authentication, authorization, the store, the protocol), free of the HTTP
@@ -24,6 +28,7 @@ request's time goes and to compare two versions back to back.
 """
 
 import argparse
+import asyncio
 import cProfile
 import os
 import pstats
@@ -31,6 +36,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from botocore.auth import SigV4Auth
@@ -40,6 +47,7 @@ from botocore.credentials import Credentials
 from iamd.api.app import QueryEndpoint
 from iamd.api.lifecycle import Exchange, run
 from iamd.cli.serve_command import build_runtime, config_from
+from iamd.console.app import create_server_app
 
 HOST = "127.0.0.1:8000"
 USER = "bench-user"
@@ -72,17 +80,49 @@ def signed(service: str, params: dict[str, str], key: str,
     return headers, body.encode()
 
 
+def asgi_caller(app: Any) -> Callable[[dict[str, str], bytes], None]:
+    """One request through the ASGI app, as uvicorn hands it over (scope,
+    receive, send), on one event loop kept for every call."""
+    loop = asyncio.new_event_loop()
+
+    def call(headers: dict[str, str], body: bytes) -> None:
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+                 "method": "POST", "scheme": "http", "path": "/", "raw_path": b"/",
+                 "query_string": b"", "root_path": "", "client": ("127.0.0.1", 50000),
+                 "server": ("127.0.0.1", 8000),
+                 "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]}
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        loop.run_until_complete(app(scope, receive, send))
+        if sent[0]["status"] != 200:
+            raise SystemExit(f"{sent[0]['status']}: {sent[1].get('body', b'')[:500]!r}")
+
+    return call
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--operation", choices=sorted([*OPERATIONS, WRITE_CYCLE]),
                         default="GetUser")
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--database", default=None, help="PostgreSQL URL (else SQLite)")
+    parser.add_argument("--asgi", action="store_true",
+                        help="call the whole ASGI app iamd serve serves (its middleware, "
+                             "routing and event loop), not the endpoint's handler")
     parser.add_argument("--profile", type=int, nargs="?", const=40, default=0,
                         help="run under cProfile and print the N costliest functions")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="iamd-inprocess-") as tmp:
-        runtime, credentials = build_runtime(config_from(tmp, args.database, False, None))
+        config = config_from(tmp, args.database, False, None)
+        # Rate limits on, as `iamd serve` has them, but never met: their cost counts.
+        config["rate_limits"] = (1e9, 1e9)
+        runtime, credentials = build_runtime(config)
         if credentials is None:
             parser.error("the database already has an account: give an empty one")
         endpoint = QueryEndpoint(runtime)
@@ -91,9 +131,12 @@ def main(argv: list[str] | None = None) -> int:
         def call(headers: dict[str, str], body: bytes) -> None:
             exchange = Exchange(request_id=str(uuid.uuid4()), method="POST", path="/", query="",
                                 headers=headers, body=body, client_ip="127.0.0.1", secure=False)
-            response = run(endpoint, exchange)
+            response = run(endpoint, exchange, runtime.rate_limits)
             if response.status_code != 200:
                 raise SystemExit(f"{response.status_code}: {bytes(response.body)[:500]!r}")
+
+        if args.asgi:
+            call = asgi_caller(create_server_app(runtime))
 
         call(*signed("iam", {"Action": "CreateUser", "Version": "2010-05-08", "UserName": USER},
                      key, secret))

@@ -6,6 +6,10 @@
         iam = server.client("iam")          # boto3, signed with the admin's key
         iam.create_user(UserName="alice")
 
+With `extra_args=["--tls-cert", CERT, "--tls-key", KEY]` the server speaks
+HTTPS (`endpoint` says https) and `client(..., verify=CA_BUNDLE)` checks its
+certificate.
+
 `IamdServer.start` runs `python -m iamd.cli.main serve` in a subprocess on a
 free loopback port with its own data directory (or the PostgreSQL URL you
 give), waits for its health endpoint, and stops it on exit. There is no

@@ -41,6 +41,9 @@ def test_every_line_is_json_with_the_request_id(tmp_path: Path, workers: int) ->
         refused = failed.value.response["ResponseMetadata"]["RequestId"]
         with httpx.Client() as client:
             page = client.get(f"{server.endpoint}/signin")
+            # A presigned URL carries its signature and token in the query string.
+            client.get(f"{server.endpoint}/?Action=GetUser&X-Amz-Signature=f00dfeed"
+                       "&X-Amz-Security-Token=secret-session-token")
         assert page.status_code == 200
         secret = server.secret_access_key
     lines = log_lines(server)
@@ -60,4 +63,7 @@ def test_every_line_is_json_with_the_request_id(tmp_path: Path, workers: int) ->
     assert len(console) == 1 and console[0].get("request_id"), console
     # Start-up lines are JSON too, and secrets are in none of them.
     assert any("serving IAM and STS" in line["message"] for line in lines)
-    assert secret not in server.log_path.read_text()
+    text = server.log_path.read_text()
+    for never in (secret, "f00dfeed", "secret-session-token"):
+        assert never not in text
+    assert any(line.get("path") == "/?<redacted>" for line in lines)

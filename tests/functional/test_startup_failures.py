@@ -89,3 +89,14 @@ def test_a_proxy_list_that_does_not_parse(tmp_path: Path) -> None:
     code, output = serve(tmp_path, "--forwarded-allow-ips", "10.0.0.1,proxy.internal")
     assert code != 0
     assert_one_line(output, "'proxy.internal' is not an IP address or network")
+
+
+def test_failures_are_json_lines_with_log_format_json(tmp_path: Path) -> None:
+    import json
+
+    code, output = serve(tmp_path, "--database", "mysql://db.example/iam", "--log-format", "json")
+    assert code != 0
+    assert "Traceback" not in output, output
+    lines = [json.loads(line) for line in output.splitlines()]
+    assert [line["message"] for line in lines if "cannot start" in line["message"]] == [
+        "iamd: cannot start: unsupported database 'mysql': use sqlite:///path or postgresql://..."]

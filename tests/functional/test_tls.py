@@ -114,8 +114,12 @@ def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsServer]:
 
 def peer_serial(tls: TlsServer) -> int:
     """The serial number of the certificate a new handshake gets."""
-    context = ssl.create_default_context(cafile=str(tls.authority.bundle))
-    port = int(tls.server.endpoint.rsplit(":", 1)[1])
+    return serial_served(tls.server, tls.authority)
+
+
+def serial_served(server: IamdServer, authority: Authority) -> int:
+    context = ssl.create_default_context(cafile=str(authority.bundle))
+    port = int(server.endpoint.rsplit(":", 1)[1])
     with socket.create_connection(("127.0.0.1", port), timeout=5) as raw, \
             context.wrap_socket(raw, server_hostname="127.0.0.1") as wrapped:
         der = wrapped.getpeercert(binary_form=True)
@@ -133,6 +137,27 @@ def test_boto3_verifies_the_certificate_and_calls_over_https(tls_server: TlsServ
 
     with pytest.raises(SSLError):
         server.client("sts").get_caller_identity()
+
+
+def test_the_aws_cli_verifies_the_certificate(tls_server: TlsServer, tmp_path: Path) -> None:
+    import os
+
+    server = tls_server.server
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": server.access_key_id,
+           "AWS_SECRET_ACCESS_KEY": server.secret_access_key, "AWS_DEFAULT_REGION": "us-east-1",
+           "AWS_CONFIG_FILE": str(tmp_path / "config"), "AWS_PAGER": "",
+           "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials"), "AWS_MAX_ATTEMPTS": "1"}
+    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_CA_BUNDLE"):
+        env.pop(name, None)
+    aws = [str(Path(sys.executable).parent / "aws"), "--endpoint-url", server.endpoint,
+           "sts", "get-caller-identity", "--query", "Arn", "--output", "text"]
+    trusted = subprocess.run([*aws, "--ca-bundle", str(tls_server.authority.bundle)], env=env,
+                             capture_output=True, text=True, timeout=120)
+    assert trusted.returncode == 0, trusted.stderr
+    assert trusted.stdout.strip().endswith(":user/admin")
+    untrusted = subprocess.run(aws, env=env, capture_output=True, text=True, timeout=120)
+    assert untrusted.returncode != 0
+    assert "SSL" in untrusted.stderr or "certificate" in untrusted.stderr
 
 
 def test_policies_see_secure_transport_true(tls_server: TlsServer) -> None:
@@ -213,7 +238,7 @@ def test_a_broken_certificate_on_sighup_keeps_the_old_one(tls_server: TlsServer)
     assert "TLS certificate not reloaded" in tls_server.server.log_path.read_text()
 
 
-def test_tls_with_several_workers(tmp_path: Path) -> None:
+def test_tls_with_several_workers_and_sighup_to_the_supervisor(tmp_path: Path) -> None:
     authority = make_authority(tmp_path)
     cert_file, key_file = tmp_path / "server.pem", tmp_path / "server.key"
     issue_server_certificate(authority, cert_file, key_file)
@@ -222,6 +247,15 @@ def test_tls_with_several_workers(tmp_path: Path) -> None:
         sts = server.client("sts", verify=str(authority.bundle))
         for _ in range(4):
             assert sts.get_caller_identity()["Arn"].endswith(":user/admin")
+        new_serial = issue_server_certificate(authority, cert_file, key_file)
+        server.process.send_signal(signal.SIGHUP)  # uvicorn replaces the workers
+        deadline = time.monotonic() + 60
+        # Every worker serves the new certificate once both are replaced.
+        while {serial_served(server, authority) for _ in range(8)} != {new_serial}:
+            assert time.monotonic() < deadline, "the workers did not load the new certificate"
+            time.sleep(0.2)
+        assert sts.get_caller_identity()["Arn"].endswith(":user/admin")
+        assert server.process.poll() is None
 
 
 @pytest.mark.parametrize("broken", ["certificate", "key", "missing"])

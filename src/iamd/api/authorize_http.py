@@ -43,9 +43,10 @@ class AuthorizeEndpoint:
                                       exchange.headers)
         # One read-only transaction for both authentications and the decision.
         with runtime.store.transaction(read_only=True) as tx:
+            # Not rate limited: a service asks here for all of its clients.
             service_caller = authenticate(runtime, signed, exchange.method, exchange.path,
                                           exchange.query, exchange.headers, exchange.body,
-                                          exchange.now, tx)
+                                          exchange.now, tx, rate_limited=False)
             info = exchange.info(signed.region)
             forwarded = parse_authorize_body(exchange.body)
             # Its client: an authentication failure is an answer, not an error.

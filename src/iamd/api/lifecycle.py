@@ -2,10 +2,12 @@
 
 `serve(endpoint, request)` is the only place that mints the request id,
 reads the body under the one size limit, lower-cases the headers, takes the
-client's address and the time, runs the endpoint's handler, turns errors into
-answers (an AWS error as the endpoint spells errors; anything else is logged
-with the request id and answered as the endpoint's 500, without internals),
-stamps `x-amzn-RequestId` on every answer and writes the one log line.
+client's address and the time, charges the address's rate limit (Throttling
+when it is spent), runs the endpoint's handler, turns errors into answers (an
+AWS error as the endpoint spells errors; anything else is logged with the
+request id and answered as the endpoint's 500, without internals), stamps
+`x-amzn-RequestId` on every answer, writes the one log line and counts the
+request in the metrics.
 
 An endpoint (`Endpoint`) only says how to answer: `handle(exchange)` returns
 the response or raises an AwsError, and `render_error` spells an error.
@@ -34,6 +36,10 @@ from iamd.api.bodies import DRAIN_BYTES, read_body
 from iamd.api.request_ids import new_request_id
 from iamd.model.errors import AwsError, RequestEntityTooLarge
 from iamd.service.context import RequestInfo
+from iamd.service.dispatch import known_operation
+from iamd.service.metrics import count_request, count_store_error
+from iamd.service.rate_limits import RateLimits
+from iamd.store.errors import StoreError
 
 log = logging.getLogger("iamd.api")
 
@@ -84,23 +90,44 @@ class Endpoint(Protocol):
         """The 500 this endpoint answers when something unexpected failed."""
 
 
-def run(endpoint: Endpoint, exchange: Exchange) -> Response:
-    """Run the handler and map its errors; one log line per request."""
+def run(endpoint: Endpoint, exchange: Exchange, limits: RateLimits | None = None) -> Response:
+    """Run the handler (within the source address's rate limit) and map its
+    errors; one log line per request."""
     started = time.perf_counter()
     try:
+        if limits is not None:
+            limits.charge_address(exchange.client_ip)
         response = endpoint.handle(exchange)
     except AwsError as error:
         response = endpoint.render_error(error, exchange)
-    except Exception:
+    except Exception as error:
         log.exception("request %s failed", exchange.request_id)
+        if isinstance(error, StoreError):
+            count_store_error(error)
         response = endpoint.render_error(endpoint.internal_failure(), exchange)
     response.headers["x-amzn-RequestId"] = exchange.request_id
+    elapsed = time.perf_counter() - started
     log.info("request_id=%s action=%s status=%d ms=%.1f", exchange.request_id, exchange.action,
-             response.status_code, (time.perf_counter() - started) * 1000)
+             response.status_code, elapsed * 1000)
+    service, operation = metric_labels(exchange)
+    count_request(service, operation, response.status_code, elapsed)
     return response
 
 
-async def _answer(endpoint: Endpoint, exchange: Exchange, body: bytes | None) -> Response:
+def metric_labels(exchange: Exchange) -> tuple[str, str]:
+    """The service and operation a request is counted under: only names iamd
+    knows, so that a client cannot make up new time series."""
+    action, service = exchange.action, exchange.service
+    if action is not None and action.startswith("iamd:"):
+        return "iamd", action[5:]  # the authorization endpoint's own action
+    if service is None:
+        return "unknown", "unknown"
+    return service, action if action is not None and known_operation(service, action) \
+        else "unknown"
+
+
+async def _answer(endpoint: Endpoint, exchange: Exchange, body: bytes | None,
+                  limits: RateLimits | None) -> Response:
     if body is None:
         log.info("request_id=%s refused: body over %d bytes", exchange.request_id, MAX_BODY_BYTES)
         response = endpoint.render_error(RequestEntityTooLarge(), exchange)
@@ -111,8 +138,8 @@ async def _answer(endpoint: Endpoint, exchange: Exchange, body: bytes | None) ->
     if endpoint.inline(exchange):
         # A thread hop costs more than such a request's own work, and worker
         # threads contend for the GIL with the loop that serves the sockets.
-        return run(endpoint, exchange)
-    return await run_in_threadpool(run, endpoint, exchange)
+        return run(endpoint, exchange, limits)
+    return await run_in_threadpool(run, endpoint, exchange, limits)
 
 
 class EndpointRoutes:
@@ -122,9 +149,13 @@ class EndpointRoutes:
     path, method or scope goes on to the app it wraps. Same lifecycle,
     same answers as `serve`."""
 
-    def __init__(self, app: ASGIApp, endpoints: Mapping[tuple[str, str], Endpoint]) -> None:
+    def __init__(self, app: ASGIApp, endpoints: Mapping[tuple[str, str], Endpoint],
+                 limits: RateLimits | None = None,
+                 unlimited_paths: frozenset[str] = frozenset()) -> None:
         self.app = app
         self.endpoints = endpoints
+        self.limits = limits
+        self.unlimited_paths = unlimited_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         endpoint = (self.endpoints.get((scope["method"], scope["path"]))
@@ -147,7 +178,8 @@ class EndpointRoutes:
         body = await _read_asgi_body(receive, MAX_BODY_BYTES)
         if body is not None:
             exchange.body = body
-        response = await _answer(endpoint, exchange, body)
+        limits = None if exchange.path in self.unlimited_paths else self.limits
+        response = await _answer(endpoint, exchange, body, limits)
         await send({"type": "http.response.start", "status": response.status_code,
                     "headers": response.raw_headers})
         await send({"type": "http.response.body", "body": response.body})
@@ -181,7 +213,8 @@ async def _read_asgi_body(receive: Receive, limit: int) -> bytes | None:
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-async def serve(endpoint: Endpoint, request: Request) -> Response:
+async def serve(endpoint: Endpoint, request: Request,
+                limits: RateLimits | None = None) -> Response:
     """The ASGI side: read the request, then `run` it off the event loop."""
     request_id = new_request_id()
     body = await read_body(request, MAX_BODY_BYTES)
@@ -190,4 +223,4 @@ async def serve(endpoint: Endpoint, request: Request) -> Response:
                         query=request.url.query, headers=headers, body=body or b"",
                         client_ip=request.client.host if request.client else "127.0.0.1",
                         secure=request.url.scheme == "https")
-    return await _answer(endpoint, exchange, body)
+    return await _answer(endpoint, exchange, body, limits)

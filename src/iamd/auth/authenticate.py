@@ -20,11 +20,15 @@ from iamd.store.interface import Transaction
 
 def authenticate(runtime: Runtime, signed: SignedRequest, method: str, path: str, query: str,
                  headers: Mapping[str, str], body: bytes, now: datetime,
-                 transaction: Transaction | None = None) -> Caller:
+                 transaction: Transaction | None = None, *, rate_limited: bool = True) -> Caller:
     """The caller who signed the request; `transaction`, if given, is the
-    read-only one the operation will run in (one BEGIN for both)."""
+    read-only one the operation will run in (one BEGIN for both). A verified
+    signature uses up one of its key's requests, unless not `rate_limited`."""
     resolved = resolve_access_key(runtime, signed.access_key_id, signed.security_token, now,
                                   transaction)
     if resolved.secret is not None:
         verify_signature(signed, method, path, query, headers, body, resolved.secret, now)
+    if rate_limited and runtime.rate_limits is not None:
+        # Only a verified signature uses up its key's requests.
+        runtime.rate_limits.charge_key(signed.access_key_id)
     return resolved.caller

@@ -57,16 +57,21 @@ def _store_file(args: argparse.Namespace) -> tuple[Path, Path]:
 
 def run_backup(args: argparse.Namespace) -> int:
     from iamd.store.backup import BackupError, copy_store
-    from iamd.store.secrets import MasterKeyError, current_master_keys, write_key_file
+    from iamd.store.secrets import MasterKeyError, MasterKeys, current_master_keys, write_key_file
 
     target = Path(args.path)
     key_path = Path(f"{target}.master.key")
     try:
         data_dir, store = _store_file(args)
-        keys = current_master_keys(data_dir)
+        before = current_master_keys(data_dir)
         if args.with_key and key_path.exists():
             raise BackupError(f"{key_path} already exists; choose a new name")
         copy_store(store, target)
+        # A master key rotation may run meanwhile: the copy may hold values
+        # sealed under any key of the ring before or after it, so it needs both.
+        after = current_master_keys(data_dir)
+        keys = MasterKeys(after.keys + tuple(k for k in before.keys if k not in after.keys),
+                          after.where)
     except (BackupError, MasterKeyError) as error:
         raise SystemExit(f"iamd: {error}") from None
     print(f"iamd: backup of {store} written to {target}", file=sys.stderr)
@@ -145,6 +150,9 @@ def _keys_to_run_with(data_dir: Path, backup_keys: Path | None) -> tuple[Any, st
 
 
 def _check_secrets_open(staged: Path, keys: Any) -> None:
+    """Every sealed value in the staged copy names a key of `keys`, and the
+    token keys open (the proof that the key is the one, not just its id)."""
+    from iamd.service.master_key_rotation import census
     from iamd.service.sts.token_keys import NoTokenKeys, TokenKeys
     from iamd.store.backup import BackupError
     from iamd.store.errors import StoreError
@@ -157,6 +165,9 @@ def _check_secrets_open(staged: Path, keys: Any) -> None:
         raise BackupError(f"the backup cannot be opened by this iamd: {error}") from None
     try:
         TokenKeys(store, SecretBox.of(keys)).signing()
+        foreign = sorted(set(census(store)) - keys.ids)
+        if foreign:
+            raise SecretDecryptionError(f"key ids {foreign}")
     except SecretDecryptionError:
         raise BackupError(f"the backup's secrets were sealed under another master key than "
                           f"{keys.where} (key id {keys.ids_text}); give the right one with "

@@ -11,10 +11,12 @@ from the file (`--keep-old-keys` keeps it). Stopped at any point, nothing is
 lost: until the very end, the file holds both keys; run it again to finish
 (`reseal`).
 
-`reseal` re-seals under the ring's first key without touching any key file:
-the step for nodes whose keys come from `$IAMD_MASTER_KEY` or from files of
-their own, where the operator puts the new key on every node first (see
-docs/guides/09-running-it.md). `status` counts the sealed values by key id.
+`reseal` re-seals under the ring's first key: the step for nodes whose keys
+come from `$IAMD_MASTER_KEY` or from files of their own, where the operator
+puts the new key on every node first (see docs/guides/09-running-it.md),
+and the way to finish a rotation that was stopped; `--drop-old-keys` then
+leaves only the first key in the data directory's file, if nothing is left
+under the others. `status` counts the sealed values by key id.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ def register(commands: Any) -> None:
                         help="leave the old keys in the key file (as readers) when done")
     rotate.set_defaults(run=run_rotate_master)
     reseal = verbs.add_parser("reseal", help="re-seal every secret under the first key")
+    reseal.add_argument("--drop-old-keys", action="store_true",
+                        help="then, if nothing is left under them, remove the other keys "
+                             "from the data directory's key file")
     reseal.set_defaults(run=run_reseal)
     status = verbs.add_parser("status", help="how many secrets each master key seals")
     status.set_defaults(run=run_status)
@@ -52,19 +57,24 @@ def register(commands: Any) -> None:
 def _open(args: argparse.Namespace) -> tuple[Any, Any, Path]:
     """The store, the box the server would use, and the data directory."""
     from iamd.cli.serve_command import config_from
+    from iamd.store.errors import StoreError
     from iamd.store.repository import open_store
-    from iamd.store.secrets import MASTER_KEY_FILE, SecretBox
+    from iamd.store.secrets import MASTER_KEY_FILE, MasterKeyError, SecretBox
 
     config = config_from(args.data_dir, args.database, dev=False, account_id=None)
     data_dir = Path(config["data_dir"])
     if not (data_dir / MASTER_KEY_FILE).exists() and "IAMD_MASTER_KEY" not in os.environ:
         raise SystemExit(f"iamd: no master key in {data_dir} (nor $IAMD_MASTER_KEY): "
                          "is --data-dir the server's?")
-    return open_store(config["database"]), SecretBox.load(data_dir), data_dir
+    try:
+        box = SecretBox.load(data_dir)
+        return open_store(config["database"]), box, data_dir
+    except (MasterKeyError, StoreError) as error:
+        raise SystemExit(f"iamd: {error}") from None
 
 
 def _report(counts: Any, box: Any) -> dict[str, Any]:
-    return {"SealingKeyId": box.sealing_key_id,
+    return {"SealingKeyId": box.sealing_key_id, "KeyIdsHere": box.key_ids,
             "SealedByKeyId": {str(key_id): count for key_id, count in sorted(counts.items())}}
 
 
@@ -96,7 +106,11 @@ def run_rotate_master(args: argparse.Namespace) -> int:
         # From here on every process reading the file seals under the new key
         # and opens under both.
         write_key_file(path, MasterKeys((new_key, *old.keys), str(path)).text)
-        new_id = key_id_of(new_key)
+    except MasterKeyError as error:
+        store.close()
+        raise SystemExit(f"iamd: {error}; nothing was changed") from None
+    new_id = key_id_of(new_key)
+    try:
         resealed = reseal(store, box)
         left = 0
         for _ in range(CHECK_PASSES):
@@ -118,7 +132,11 @@ def run_rotate_master(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     if not args.keep_old_keys:
-        write_key_file(path, MasterKeys((new_key,), str(path)).text)
+        try:
+            write_key_file(path, MasterKeys((new_key,), str(path)).text)
+        except MasterKeyError as error:
+            raise SystemExit(f"iamd: every secret is sealed under master key {new_id}, but "
+                             f"the old key could not be removed: {error}") from None
     print(json.dumps({"MasterKeyId": new_id, "Resealed": resealed,
                       "OldKeyIds": retired, "OldKeysKept": bool(args.keep_old_keys)}))
     print(f"iamd: every secret is sealed under master key {new_id}"
@@ -129,8 +147,19 @@ def run_rotate_master(args: argparse.Namespace) -> int:
 
 def run_reseal(args: argparse.Namespace) -> int:
     from iamd.service.master_key_rotation import ResealFailed, census, reseal
+    from iamd.store.secrets import (
+        MASTER_KEY_ENV,
+        MASTER_KEY_FILE,
+        MasterKeys,
+        key_id_of,
+        read_key_file,
+        write_key_file,
+    )
 
-    store, box, _ = _open(args)
+    if args.drop_old_keys and MASTER_KEY_ENV in os.environ:
+        raise SystemExit(f"iamd: the keys come from ${MASTER_KEY_ENV}: remove the old one "
+                         "there, on every node")
+    store, box, data_dir = _open(args)
     try:
         resealed = reseal(store, box)
         counts = census(store)
@@ -138,8 +167,14 @@ def run_reseal(args: argparse.Namespace) -> int:
         raise SystemExit(f"iamd: {error}") from None
     finally:
         store.close()
+    done = set(counts) <= {box.sealing_key_id}
     print(json.dumps({"Resealed": resealed} | _report(counts, box)))
-    return 0 if set(counts) <= {box.sealing_key_id} else 1
+    if args.drop_old_keys and done:
+        path = data_dir / MASTER_KEY_FILE
+        keys = MasterKeys.parse(read_key_file(path), str(path))
+        if key_id_of(keys.sealing) == box.sealing_key_id:  # the file did not change meanwhile
+            write_key_file(path, MasterKeys(keys.keys[:1], str(path)).text)
+    return 0 if done else 1
 
 
 def run_status(args: argparse.Namespace) -> int:

@@ -19,6 +19,7 @@ import logging.config
 import os
 import socket
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -31,6 +32,10 @@ if TYPE_CHECKING:
     from iamd.service.runtime import Runtime
 
 CONFIG_ENV = "IAMD_SERVE_CONFIG"
+# Requests per second (twice as many at once) before Throttling: guards against
+# floods and runaway clients, far above what one client in a loop sends.
+DEFAULT_RATE_PER_ADDRESS = 2000.0
+DEFAULT_RATE_PER_KEY = 1000.0
 
 
 def register(commands: Any) -> None:
@@ -52,10 +57,22 @@ def register(commands: Any) -> None:
                        help="serve HTTPS with this certificate chain (PEM); reloaded on SIGHUP")
     serve.add_argument("--tls-key", default=os.environ.get("IAMD_TLS_KEY"), metavar="FILE",
                        help="the private key (PEM) of --tls-cert")
-    serve.add_argument("--forwarded-allow-ips", default=os.environ.get("IAMD_FORWARDED_ALLOW_IPS"),
+    # FORWARDED_ALLOW_IPS is uvicorn's name for it, which earlier guides used.
+    serve.add_argument("--forwarded-allow-ips",
+                       default=os.environ.get("IAMD_FORWARDED_ALLOW_IPS",
+                                              os.environ.get("FORWARDED_ALLOW_IPS")),
                        metavar="IPS",
                        help="comma-separated proxy addresses or networks whose X-Forwarded-For "
                             "and X-Forwarded-Proto are believed (default: none)")
+    serve.add_argument("--metrics-port", type=int, default=None, metavar="PORT",
+                       help="also serve GET /metrics (Prometheus text) unsigned on 127.0.0.1:PORT; "
+                            "GET /_iamd/metrics needs a caller allowed iamd:GetMetrics")
+    serve.add_argument("--rate-limit-per-address", type=float, default=None, metavar="RATE",
+                       help="requests per second from one source address before Throttling "
+                            f"(0: off; default {DEFAULT_RATE_PER_ADDRESS:g}, off with --dev)")
+    serve.add_argument("--rate-limit-per-key", type=float, default=None, metavar="RATE",
+                       help="requests per second signed by one access key before Throttling "
+                            f"(0: off; default {DEFAULT_RATE_PER_KEY:g}, off with --dev)")
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--log-format", choices=("text", "json"),
                        default=os.environ.get("IAMD_LOG_FORMAT", "text"),
@@ -66,6 +83,12 @@ def register(commands: Any) -> None:
                        metavar="PATH|-",
                        help="also stream every audit event as a JSON line to PATH "
                             "(appended) or to stdout (-)")
+    serve.add_argument("--token-key-rotation-days", type=_rotation_days, default=30.0,
+                       help="a new STS session token key this often (default 30); tokens "
+                            "sealed by the previous key stay good until they expire")
+    serve.add_argument("--outbound-key-rotation-days", type=_rotation_days, default=30.0,
+                       help="new outbound web identity signing keys this often (default 30); "
+                            "the old ones stay in the key set until their tokens expire")
     serve.set_defaults(run=run_serve)
 
 
@@ -79,14 +102,27 @@ def _positive_days(text: str) -> int:
     return days
 
 
+def _rotation_days(text: str) -> float:
+    try:
+        days = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of days: {text!r}") from None
+    if not days > 0 or days == float("inf"):
+        raise argparse.ArgumentTypeError("the rotation period must be a positive number of days")
+    return days
+
+
 def config_from(data_dir_text: str, database: str | None, dev: bool,
                 account_id: str | None, public_url: str | None = None,
-                audit_retention_days: int = 90, audit_log: str | None = None) -> dict[str, Any]:
+                audit_retention_days: int = 90, audit_log: str | None = None,
+                token_key_rotation_days: float | None = None,
+                outbound_key_rotation_days: float | None = None) -> dict[str, Any]:
     data_dir = Path(data_dir_text).resolve()
     return {"data_dir": str(data_dir), "database": database or f"sqlite:///{data_dir / 'iamd.sqlite3'}",
             "dev": dev, "account_id": account_id or os.environ.get("IAMD_ACCOUNT_ID"),
             "public_url": public_url, "audit_retention_days": audit_retention_days,
-            "audit_log": audit_log}
+            "audit_log": audit_log, "token_key_rotation_days": token_key_rotation_days,
+            "outbound_key_rotation_days": outbound_key_rotation_days}
 
 
 def public_url_of(given: str | None, host: str, port: int, scheme: str = "http") -> str:
@@ -107,6 +143,7 @@ def build_runtime(config: dict[str, Any]) -> tuple[Runtime, AdminCredentials | N
     created the account (None on a store that has one)."""
     from iamd.service.bootstrap import initialize
     from iamd.service.runtime import Runtime
+    from iamd.service.sts.token_key_schedule import TokenKeySchedule
     from iamd.service.sts.token_keys import TokenKeys
     from iamd.service.usage import UsageRecorder
     from iamd.store.repository import open_store
@@ -132,12 +169,34 @@ def build_runtime(config: dict[str, Any]) -> tuple[Runtime, AdminCredentials | N
                       **({"public_url": config["public_url"]} if config.get("public_url") else {}))
     # What only the store knows once it has an account: the admin this start
     # created (a dev-mode reset restores its key), and the default account.
+    runtime.rate_limits = _rate_limits(config)
     runtime.initial_admin = initialize(runtime)
+    if config.get("token_key_rotation_days"):  # a server's runtime, not a command's
+        runtime.token_key_schedule = TokenKeySchedule(
+            token_keys, timedelta(days=float(config["token_key_rotation_days"])))
+    if config.get("outbound_key_rotation_days"):
+        runtime.outbound_key_rotation = timedelta(days=float(config["outbound_key_rotation_days"]))
     with store.transaction(read_only=True) as tx:
         first = tx.accounts.first()
     if first is not None:
         runtime.default_account_id = account_id or first.account_id
     return runtime, runtime.initial_admin
+
+
+def _rate_limits(config: dict[str, Any]) -> Any:
+    from iamd.service.rate_limits import RateLimits
+
+    per_address, per_key = config.get("rate_limits") or (0.0, 0.0)
+    return RateLimits.of(per_address, per_key)
+
+
+def rate_limits_of(args: argparse.Namespace) -> tuple[float, float]:
+    """Requests per second per source address and per access key (0: off);
+    both off by default in --dev, where tests and scripts hammer a local server."""
+    def chosen(given: float | None, default: float) -> float:
+        return max(given, 0.0) if given is not None else (0.0 if args.dev else default)
+    return (chosen(args.rate_limit_per_address, DEFAULT_RATE_PER_ADDRESS),
+            chosen(args.rate_limit_per_key, DEFAULT_RATE_PER_KEY))
 
 
 # Turns the audit trail off, for bench/http_throughput.py to measure what it
@@ -171,10 +230,21 @@ def create_app_from_env() -> Any:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    from iamd.cli.metrics_port import metrics_directory
+
+    if args.workers > 1:
+        # Every worker writes its metrics to files there; a scrape adds them up.
+        with metrics_directory():
+            return _run_serve(args)
+    return _run_serve(args)
+
+
+def _run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from iamd.cli.json_logs import LoggedLines, json_logging_config
     from iamd.cli.listening_socket import bind_listening_socket
+    from iamd.cli.metrics_port import serve_metrics_on_loopback
     from iamd.cli.startup_failure import STARTUP_FAILURES, describe_startup_failure
     from iamd.cli.tls import TlsFiles, server_context
     from iamd.cli.trusted_proxies import trusted_proxies
@@ -184,28 +254,42 @@ def run_serve(args: argparse.Namespace) -> int:
     if log_config is not None:
         logging.config.dictConfig(log_config)
         out: Any = LoggedLines(logging.getLogger("iamd.serve"))
+        failure: Any = LoggedLines(logging.getLogger("iamd.serve"), logging.ERROR)
     else:
         logging.basicConfig(level=args.log_level.upper(),
                             format="%(asctime)s %(levelname)s %(name)s %(message)s")
-        out = sys.stderr
+        out = failure = sys.stderr
     if bool(args.tls_cert) != bool(args.tls_key):
         raise SystemExit("iamd: --tls-cert and --tls-key go together")
     tls = TlsFiles(args.tls_cert, args.tls_key) if args.tls_cert else None
     scheme = "https" if tls else "http"
     config = config_from(args.data_dir, args.database, bool(args.dev), args.account_id,
                          public_url_of(args.public_url, args.host, args.port, scheme),
-                         args.audit_retention_days, args.audit_log)
+                         args.audit_retention_days, args.audit_log,
+                         args.token_key_rotation_days, args.outbound_key_rotation_days)
+    config["rate_limits"] = rate_limits_of(args)
     sock = None
     try:
         proxies = trusted_proxies(args.forwarded_allow_ips)
         if tls is not None:
             server_context(tls.cert_file, tls.key_file)  # fails here, in one line, if it must
         sock = bind_listening_socket(args.host, args.port)
+        if args.metrics_port:
+            serve_metrics_on_loopback(args.metrics_port)
         runtime, credentials = build_runtime(config)
     except STARTUP_FAILURES as error:
         if sock is not None:
             sock.close()
-        print(f"iamd: cannot start: {describe_startup_failure(error)}", file=out, flush=True)
+        print(f"iamd: cannot start: {describe_startup_failure(error)}", file=failure, flush=True)
+        return 1
+    except SystemExit as refused:
+        # build_runtime's own one-line refusals (a store sealed under another
+        # master key...), written where the logs go (JSON lines with --log-format json).
+        if sock is not None:
+            sock.close()
+        if not isinstance(refused.code, str):
+            raise
+        print(refused.code, file=failure, flush=True)
         return 1
     if config["dev"]:
         print("!" * 72, file=out)
@@ -229,6 +313,9 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"iamd: store {config['database'].split('@')[-1]}, account {runtime.default_account_id}; "
               f"admin credentials: {Path(config['data_dir']) / 'admin-credentials.csv'}", file=out)
     print(f"iamd: serving IAM and STS on {endpoint}", file=out, flush=True)
+    if args.metrics_port:
+        print(f"iamd: metrics on http://127.0.0.1:{args.metrics_port}/metrics", file=out,
+              flush=True)
     if runtime.public_url != endpoint:
         print(f"iamd: public URL {runtime.public_url}", file=out, flush=True)
     if args.workers > 1:

@@ -3,8 +3,9 @@ X-Forwarded-Proto iamd believes.
 
 Nobody is trusted unless listed: a client that could set its own
 X-Forwarded-For would choose its aws:SourceIp and pass any policy that
-limits addresses. (uvicorn on its own trusts 127.0.0.1, or its
-FORWARDED_ALLOW_IPS variable; iamd turns both off unless the option is given.)
+limits addresses. (uvicorn on its own trusts 127.0.0.1 when nothing is
+listed; iamd does not. A list in uvicorn's FORWARDED_ALLOW_IPS variable is
+still taken, as the option's fallback after IAMD_FORWARDED_ALLOW_IPS.)
 From a listed proxy, uvicorn's ProxyHeadersMiddleware takes the client as the
 right-most X-Forwarded-For address that is not itself a listed proxy, and
 the scheme from X-Forwarded-Proto (so aws:SecureTransport follows the

@@ -20,6 +20,7 @@ from iamd.service import arns
 from iamd.service.audit.record import Verdict
 from iamd.service.context import ROOT, OperationContext
 from iamd.service.global_context import global_context
+from iamd.service.metrics import count_decision
 from iamd.service.permissions import policies_for
 from iamd.service.registry import OperationSpec, Params, Permission
 
@@ -148,7 +149,9 @@ def _decide_with(policies: PolicySet, ctx: OperationContext, action: str, resour
     request = Request(action=action, resource=resource, principal=principal, context=context,
                       resource_account=caller.account_id,
                       has_boundary=False)
-    return policies.decide(request)
+    decision = policies.decide(request)
+    count_decision(decision.decision)
+    return decision
 
 
 def authorize(ctx: OperationContext, spec: OperationSpec, params: Params) -> None:

@@ -50,6 +50,7 @@ from iamd.service.global_context import (
     SOURCE_IP,
     global_context,
 )
+from iamd.service.metrics import count_decision
 from iamd.service.permissions import policies_for, resource_controls
 from iamd.service.registry import Permission
 from iamd.service.runtime import Runtime
@@ -213,6 +214,7 @@ def _answer(runtime: Runtime, tx: Transaction, service_caller: Caller, info: Req
     identity = resource_controls(tx, policies_for(runtime, tx, client, client_ctx.generation),
                                  resource_account, client)
     decision = _with_resource_policy(identity, inp.resource_policy).decide(request)
+    count_decision(decision.decision)
     if call is not None:
         call.decision = decision
     answer: dict[str, Any] = {"decision": decision.decision,

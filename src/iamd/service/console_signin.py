@@ -13,10 +13,13 @@ for that user. A principal with an MFA device then gives a code, accepted once.
 
 from __future__ import annotations
 
+import functools
 import secrets
 import string
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import ParamSpec
 
 from iamd.model.entities import Account, User
 from iamd.service.console_sessions import (
@@ -26,6 +29,7 @@ from iamd.service.console_sessions import (
     ConsoleState,
     new_state,
 )
+from iamd.service.metrics import count_signin
 from iamd.service.mfa import authenticate_root_code, authenticate_user_code
 from iamd.service.passwords import (
     _decoy_hash,
@@ -37,6 +41,8 @@ from iamd.service.passwords import (
 )
 from iamd.service.runtime import Runtime
 from iamd.store.interface import Transaction
+
+P = ParamSpec("P")
 
 INCORRECT = "Your authentication information is incorrect. Please try again."
 EXPIRED_HARD = ("Your password has expired and cannot be changed by you. "
@@ -53,6 +59,22 @@ class SignInResult:
     state: ConsoleState | None  # USER/ROOT_USER signed in, or PENDING_MFA; None: refused
     error: str = ""
     retry_after: int = 0  # seconds, when throttled
+
+
+def signin_outcome(result: SignInResult) -> str:
+    """How an attempt ended, as iamd_console_signins_total counts it."""
+    if result.state is None:
+        return "throttled" if result.retry_after else "failure"
+    return "mfa_required" if result.state.kind == PENDING_MFA else "success"
+
+
+def _counted(sign_in: Callable[P, SignInResult]) -> Callable[P, SignInResult]:
+    @functools.wraps(sign_in)
+    def counted(*args: P.args, **kwargs: P.kwargs) -> SignInResult:
+        result = sign_in(*args, **kwargs)
+        count_signin(signin_outcome(result))
+        return result
+    return counted
 
 
 def find_account(tx: Transaction, reference: str) -> Account | None:
@@ -110,6 +132,7 @@ def _fail(runtime: Runtime, subjects: list[str], now: datetime) -> SignInResult:
     return SignInResult(None, INCORRECT)
 
 
+@_counted
 def sign_in_user(runtime: Runtime, account_ref: str, user_name: str, password: str,
                  client_ip: str, now: datetime) -> SignInResult:
     subjects = [f"user:{account_ref.strip().lower()}:{user_name.strip().lower()}",
@@ -140,6 +163,7 @@ def sign_in_user(runtime: Runtime, account_ref: str, user_name: str, password: s
                         else state)
 
 
+@_counted
 def sign_in_root(runtime: Runtime, email: str, password: str, client_ip: str,
                  now: datetime) -> SignInResult:
     subjects = [f"root:{email.strip().lower()}", f"address:{client_ip}"]
@@ -160,6 +184,7 @@ def sign_in_root(runtime: Runtime, email: str, password: str, client_ip: str,
                         else state)
 
 
+@_counted
 def complete_mfa(runtime: Runtime, pending: ConsoleState, code: str, client_ip: str,
                  now: datetime) -> SignInResult:
     """The second step: a fresh code of one of the principal's MFA devices."""

@@ -29,6 +29,7 @@ from iamd.service.audit.record import ApiCall
 from iamd.service.authorization import authorize
 from iamd.service.context import Caller, OperationContext, RequestInfo
 from iamd.service.credential_scope import check_scope
+from iamd.service.metrics import count_store_error
 from iamd.service.permissions import bump_generation
 from iamd.service.registry import OPERATIONS, OperationSpec, Params, Result
 from iamd.service.runtime import Runtime
@@ -104,11 +105,13 @@ def retried(attempt: Callable[[], T]) -> T:
     for _ in range(ATTEMPTS - 1):
         try:
             return attempt()
-        except Contention:
+        except Contention as contention:
+            count_store_error(contention)
             continue
     try:
         return attempt()
-    except Contention:
+    except Contention as contention:
+        count_store_error(contention)
         raise Throttling("Rate exceeded") from None
 
 

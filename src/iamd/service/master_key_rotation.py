@@ -52,8 +52,10 @@ def _token_key_entries(_key: str, data: Any) -> Entries:
 
 def _outbound_entries(key: str, data: Any) -> Entries:
     account_id = key.split(":", 1)[1]
-    for algorithm, entry in data.items():
-        yield entry, outbound_keys.associated_data(account_id, algorithm, str(entry["kid"]))
+    for algorithm in outbound_keys.ALGORITHMS:  # retired keys keep public halves only
+        if algorithm in data:
+            entry = data[algorithm]
+            yield entry, outbound_keys.associated_data(account_id, algorithm, str(entry["kid"]))
 
 
 def _saml_entries(key: str, data: Any) -> Entries:
@@ -82,8 +84,9 @@ def reseal(store: Store, box: SecretBox, *, batch: int = BATCH) -> int:
         while True:
             with store.transaction() as tx:
                 rows = tx.sealed.page(table, after=after, limit=batch)
+                target = bytes([box.sealing_key_id])
                 for row_key, sealed in rows:
-                    if sealed[:1] != bytes([box.sealing_key_id]):
+                    if sealed[:1] != target:
                         fresh = _sealed_again(box, sealed, binding(row_key), f"{table} {row_key}")
                         done += tx.sealed.replace(table, row_key, sealed, fresh)
             if len(rows) < batch:
@@ -94,12 +97,13 @@ def reseal(store: Store, box: SecretBox, *, batch: int = BATCH) -> int:
         while True:
             with store.transaction() as tx:
                 settings = tx.sealed.settings_page(prefix, after=after, limit=batch)
+                target = bytes([box.sealing_key_id])
                 for key, value in settings:
                     data = json.loads(value)
                     changed = 0
                     for entry, associated in entries(key, data):
                         sealed = bytes.fromhex(entry["sealed"])
-                        if sealed[:1] != bytes([box.sealing_key_id]):
+                        if sealed[:1] != target:
                             entry["sealed"] = _sealed_again(box, sealed, associated,
                                                             f"setting {key}").hex()
                             changed += 1

@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from iamd.service.metrics import count_cache
 
 if TYPE_CHECKING:
     from iamd.policy import PolicySet
     from iamd.service.admin_credentials import AdminCredentials
     from iamd.service.audit.trail import AuditTrail
     from iamd.service.authentication import ResolvedKey
+    from iamd.service.rate_limits import RateLimits
+    from iamd.service.sts.token_key_schedule import TokenKeySchedule
     from iamd.service.sts.token_keys import TokenKeys
     from iamd.service.usage import UsageRecorder
     from iamd.store.interface import Store
@@ -41,9 +46,12 @@ class Runtime:
     usage: UsageRecorder | None = None
     audit: AuditTrail | None = None  # the audit trail's writer (service/audit/trail.py)
     initial_admin: AdminCredentials | None = None  # dev mode: what a reset restores
+    rate_limits: RateLimits | None = None  # per address and access key; None: no limits
+    token_key_schedule: TokenKeySchedule | None = None  # rotates token_keys (iamd serve)
     # Where clients reach this server; outbound federation issuers live under it.
     public_url: str = "http://127.0.0.1:8000"
     outbound_keys: dict[str, Any] = field(default_factory=dict)  # unsealed, sts/outbound_keys.py
+    outbound_key_rotation: timedelta = timedelta(days=30)  # how long they sign before replaced
     permission_cache: dict[PermissionKey, PolicySet] = field(default_factory=dict)
     principal_tags: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
     # (identity (name, document) pairs, boundary document, session documents) -> compiled set
@@ -84,7 +92,9 @@ class Runtime:
 
     def cached_key(self, access_key_id: str, generation: str) -> ResolvedKey | None:
         found = self.key_cache.get(access_key_id)
-        return found[1] if found is not None and found[0] == generation else None
+        hit = found is not None and found[0] == generation
+        count_cache("access_key", hit)
+        return found[1] if found is not None and hit else None
 
     def remember_key(self, access_key_id: str, generation: str, resolved: ResolvedKey) -> None:
         with self.lock:
@@ -93,7 +103,9 @@ class Runtime:
             self.key_cache[access_key_id] = (generation, resolved)
 
     def cached_permissions(self, key: PermissionKey) -> PolicySet | None:
-        return self.permission_cache.get(key)
+        found = self.permission_cache.get(key)
+        count_cache("permissions", found is not None)
+        return found
 
     def remember_tags(self, key: tuple[str, str], tags: dict[str, str]) -> None:
         with self.lock:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, delete, func, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, delete, func, select, update
 
 from iamd.model.entities import (
     Page,
@@ -32,6 +32,10 @@ _server = schema.server_certificates
 _signing = schema.signing_certificates
 _ssh = schema.ssh_public_keys
 _credentials = schema.service_specific_credentials
+# Built once: a user's credentials for one service are counted against its quota.
+_COUNT_FOR_SERVICE = (select(func.count().label("n")).select_from(_credentials)
+                      .where((_credentials.c.user_id == bindparam("user_id"))
+                             & (_credentials.c.service_name == bindparam("service_name"))))
 
 # Ciphertext columns: psycopg may hand bytea back as memoryview.
 _BINARY = frozenset({"private_key_ciphertext", "password_ciphertext"})
@@ -227,10 +231,11 @@ class SqlServiceCredentials(_UserOwned):
                                convert=_service_credential)
 
     def count_for_user(self, user_id: str, *, service_name: str | None = None) -> int:
-        condition = _credentials.c.user_id == user_id
-        if service_name is not None:
-            condition = condition & (_credentials.c.service_name == service_name)
-        return self._count(condition)
+        if service_name is None:
+            return self._core.count(_credentials, "user_id", user_id)
+        row = self._core.first(_COUNT_FOR_SERVICE, {"user_id": user_id,
+                                                    "service_name": service_name})
+        return int(row.n) if row is not None else 0
 
     def replace_password(self, credential_id: str, password_ciphertext: bytes) -> bool:
         """ResetServiceSpecificCredential: a new sealed password, same id and user name."""

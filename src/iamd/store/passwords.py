@@ -14,13 +14,16 @@ import dataclasses
 import json
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from iamd.model.entities import LoginProfile, PasswordPolicy
 from iamd.store import schema
 from iamd.store.transaction import TransactionCore
 
 _profiles = schema.login_profiles
+# Built once: DeleteUser and every password call read a user's profile.
+_PROFILE = select(_profiles).where(_profiles.c.user_id == bindparam("user_id"))
+_LOCKED_PROFILE = _PROFILE.with_for_update()
 _policies = schema.password_policies
 _POLICY_FIELDS = tuple(f.name for f in dataclasses.fields(PasswordPolicy))
 
@@ -54,10 +57,7 @@ class SqlLoginProfiles:
         self._core.execute(_profiles.insert().values(**_profile_row(profile)))
 
     def get(self, user_id: str, *, for_update: bool = False) -> LoginProfile | None:
-        statement = select(_profiles).where(_profiles.c.user_id == user_id)
-        if for_update:
-            statement = statement.with_for_update()
-        row = self._core.execute(statement).first()
+        row = self._core.first(_LOCKED_PROFILE if for_update else _PROFILE, {"user_id": user_id})
         return None if row is None else _login_profile(row)
 
     def update(self, profile: LoginProfile) -> bool:

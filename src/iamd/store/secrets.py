@@ -4,8 +4,8 @@ Access key secrets must be recoverable (SigV4 verification needs them), so
 they are encrypted, not hashed. A sealed value is one key-id byte, a 12-byte
 random nonce and the ciphertext with its 16-byte tag. The key id is derived
 from the master key, so a value sealed under another key is reported as such
-instead of as a mere tag failure, and a future key rotation can keep old keys
-by id. The caller's associated data (for access keys, the key id; see
+instead of as a mere tag failure, and a box holding several keys (during a
+rotation) opens each value with the key it names. The caller's associated data (for access keys, the key id; see
 `access_key_associated_data`) is authenticated with it: a ciphertext copied
 into another row does not decrypt.
 
@@ -162,6 +162,12 @@ class SecretBox:
         self._follow_source()
         return self._ring.sealing_id
 
+    @property
+    def key_ids(self) -> list[int]:
+        """The ids of every key this box opens with."""
+        self._follow_source()
+        return sorted(self._ring.by_id)
+
     def encrypt(self, plaintext: bytes, associated_data: bytes) -> bytes:
         self._follow_source()
         ring = self._ring
@@ -247,16 +253,19 @@ def read_key_file(path: Path) -> str:
 def write_key_file(path: Path, text: str) -> None:
     """Write a key file whole (0600, synced) in place of any before it."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        with os.fdopen(fd, "w", encoding="ascii") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)  # readers see the old ring or the new, never half
-        _sync_directory(path.parent)
-    finally:
-        temporary.unlink(missing_ok=True)
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as file:
+                file.write(text)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, path)  # readers see the old ring or the new, never half
+            _sync_directory(path.parent)
+        finally:
+            temporary.unlink(missing_ok=True)
+    except OSError as error:
+        raise MasterKeyError(f"cannot write master key file {path}: {error.strerror}") from None
 
 
 def _sync_directory(directory: Path) -> None:

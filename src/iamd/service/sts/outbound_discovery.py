@@ -22,7 +22,7 @@ from iamd.service.iam.outbound_federation import (
     issuer_url,
 )
 from iamd.service.runtime import Runtime
-from iamd.service.sts.outbound_keys import ALGORITHMS, key_set, signing_keys
+from iamd.service.sts.outbound_keys import ALGORITHMS, account_keys, key_set
 from iamd.service.sts.outbound_tokens import CLAIMS_NAMESPACE
 
 __all__ = ["CONFIGURATION_PATH", "ISSUER_PATH", "JWKS_PATH", "jwks", "openid_configuration"]
@@ -64,4 +64,5 @@ def jwks(runtime: Runtime, issuer_id: str) -> dict[str, Any] | None:
     if account_id is None:
         return None
     with runtime.store.transaction(read_only=True) as tx:
-        return key_set(signing_keys(runtime, tx, account_id))
+        keys = account_keys(runtime, tx, account_id)
+    return key_set(keys.signing, keys.retired)

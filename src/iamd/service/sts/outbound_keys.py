@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
@@ -40,6 +40,11 @@ ES384 = "ES384"
 ALGORITHMS = (RS256, ES384)
 RSA_KEY_BITS = 3072
 _CACHE_LIMIT = 1024
+RETIRED = "retired"
+# A replaced key stays in the key set while a token it signed may be valid
+# (an hour: GetWebIdentityToken's longest), verifiers' cached key sets
+# (five minutes) catch up, and clocks disagree.
+RETIRED_PUBLISHED = timedelta(hours=2)
 
 Key = RSAKey | ECKey
 
@@ -86,29 +91,49 @@ def _new_key_set(runtime: Runtime, account_id: str) -> str:
     return json.dumps(entries, sort_keys=True)
 
 
-def _open(runtime: Runtime, account_id: str, stored: str) -> dict[str, SigningKey]:
+@dataclass(frozen=True)
+class AccountKeys:
+    signing: dict[str, SigningKey]  # by algorithm: what signs new tokens
+    made: datetime  # when the oldest of them was made: rotation is due a period later
+    retired: tuple[tuple[dict[str, Any], datetime], ...]  # (public JWK, retired at)
+
+
+def _open(runtime: Runtime, account_id: str, stored: str) -> AccountKeys:
     digest = hashlib.sha256(f"{account_id}\x00{stored}".encode()).hexdigest()
-    cached: dict[str, SigningKey] | None = runtime.outbound_keys.get(digest)
+    cached: AccountKeys | None = runtime.outbound_keys.get(digest)
     if cached is not None:
         return cached
+    data = json.loads(stored)
     keys: dict[str, SigningKey] = {}
-    for algorithm, entry in json.loads(stored).items():
-        if algorithm not in ALGORITHMS:
+    made: list[datetime] = []
+    for algorithm in ALGORITHMS:
+        entry = data.get(algorithm)
+        if entry is None:
             continue
         kid = str(entry["kid"])
         der = runtime.secrets.decrypt(bytes.fromhex(entry["sealed"]),
                                       associated_data(account_id, algorithm, kid))
         key: Key = RSAKey.import_key(der) if algorithm == RS256 else ECKey.import_key(der)
         keys[algorithm] = SigningKey(algorithm, kid, key)
+        made.append(_moment(entry["created"]))
+    retired = tuple((dict(entry["public"]), _moment(entry["retired"]))
+                    for entry in data.get(RETIRED, []))
+    opened = AccountKeys(keys, min(made, default=datetime.now(UTC)), retired)
     with runtime.lock:
         if len(runtime.outbound_keys) > _CACHE_LIMIT:
             runtime.outbound_keys.clear()
-        runtime.outbound_keys[digest] = keys
-    return keys
+        runtime.outbound_keys[digest] = opened
+    return opened
 
 
-def signing_keys(runtime: Runtime, tx: Transaction, account_id: str) -> dict[str, SigningKey]:
-    """The account's keys by algorithm, made now if it has none yet.
+def _moment(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def account_keys(runtime: Runtime, tx: Transaction, account_id: str) -> AccountKeys:
+    """The account's keys, made now if it has none yet and replaced now if they
+    are older than the rotation period (`iamd serve --outbound-key-rotation-days`).
 
     `tx` is the caller's open transaction, used to read; making keys writes
     in a transaction of its own.
@@ -118,12 +143,45 @@ def signing_keys(runtime: Runtime, tx: Transaction, account_id: str) -> dict[str
         fresh = _new_key_set(runtime, account_id)
         with runtime.store.transaction() as write:
             stored = write.settings.set_if_absent(_settings_key(account_id), fresh)
-    return _open(runtime, account_id, stored)
+    opened = _open(runtime, account_id, stored)
+    now = datetime.now(UTC)
+    if now - opened.made >= runtime.outbound_key_rotation:
+        opened = _open(runtime, account_id, _rotated(runtime, account_id, stored, now))
+    return opened
 
 
-def key_set(keys: dict[str, SigningKey]) -> dict[str, Any]:
-    """The JSON Web Key Set verifiers fetch: public halves only."""
-    return {"keys": [keys[algorithm].public_jwk() for algorithm in ALGORITHMS if algorithm in keys]}
+def _rotated(runtime: Runtime, account_id: str, stored: str, now: datetime) -> str:
+    """New keys in place of `stored`'s, which stay published (public halves only:
+    their private halves are dropped) while a token they signed may be valid."""
+    old = json.loads(stored)
+    opened = _open(runtime, account_id, stored)
+    retired = [entry for entry in old.get(RETIRED, [])
+               if now - _moment(entry["retired"]) < RETIRED_PUBLISHED]
+    retired += [{"public": key.public_jwk(), "retired": now.replace(microsecond=0).isoformat()}
+                for key in opened.signing.values()]
+    fresh = json.loads(_new_key_set(runtime, account_id))  # made before the write opens
+    replacement = json.dumps({**fresh, RETIRED: retired}, sort_keys=True)
+    with runtime.store.transaction() as write:
+        # Written only if no other node rotated first; if one did, its keys win.
+        if write.sealed.replace_setting(_settings_key(account_id), stored, replacement):
+            return replacement
+        current = write.settings.get(_settings_key(account_id))
+    return current or replacement
+
+
+def signing_keys(runtime: Runtime, tx: Transaction, account_id: str) -> dict[str, SigningKey]:
+    """The keys by algorithm that sign the account's tokens now (see account_keys)."""
+    return account_keys(runtime, tx, account_id).signing
+
+
+def key_set(keys: dict[str, SigningKey],
+            retired: tuple[tuple[dict[str, Any], datetime], ...] = (),
+            now: datetime | None = None) -> dict[str, Any]:
+    """The JSON Web Key Set verifiers fetch: public halves only, with the keys
+    retired recently enough that a token they signed may still be valid."""
+    now = now or datetime.now(UTC)
+    return {"keys": [keys[algorithm].public_jwk() for algorithm in ALGORITHMS if algorithm in keys]
+            + [jwk for jwk, when in retired if now - when < RETIRED_PUBLISHED]}
 
 
 def sign(key: SigningKey, claims: dict[str, Any]) -> str:
