@@ -282,7 +282,17 @@ def test_policy_documents_and_attachments_are_checked(server: IamdServer,
                          "specified policy type.")
     oversized = _document({"Effect": "Deny", "Action": "iam:CreateUser", "Resource": "*",
                            "Sid": "x" * 5200})
-    assert failure(lambda: orgs.create_policy(Content=oversized, Description="", Name="Big",
+    with pytest.raises(ClientError) as too_big:
+        orgs.create_policy(Content=oversized, Description="", Name="Big",
+                           Type="SERVICE_CONTROL_POLICY")
+    assert (too_big.value.response["Error"]["Code"], too_big.value.response["Error"]["Message"],
+            too_big.value.response["Reason"]) == ("ConstraintViolationException",
+                                                  "You have exceeded the maximum policy size.",
+                                                  "POLICY_CONTENT_LIMIT_EXCEEDED")
+    # Whitespace counts against an SCP's 5,120 characters, unlike IAM's quotas.
+    padded = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Action": "iam:CreateUser", "Resource": "*"}]}, indent=2000)
+    assert failure(lambda: orgs.create_policy(Content=padded, Description="", Name="Padded",
                                               Type="SERVICE_CONTROL_POLICY")
                    )[0] == "ConstraintViolationException"
     with pytest.raises(ClientError) as exc:
