@@ -405,7 +405,7 @@ def test_organizations_through_the_aws_cli(server: IamdServer, tmp_path: Path) -
     assert allowed.returncode == 0, allowed.stderr
 
 
-def test_consolidated_billing_has_no_policies(server: IamdServer) -> None:
+def test_consolidated_billing_until_every_member_approves_all_features(server: IamdServer) -> None:
     _, key_id, secret = server.create_account("billing-only")
     orgs = server.client("organizations", key_id, secret)
     created = orgs.create_organization(FeatureSet="CONSOLIDATED_BILLING")["Organization"]
@@ -415,6 +415,25 @@ def test_consolidated_billing_has_no_policies(server: IamdServer) -> None:
                    )[0] == "PolicyTypeNotAvailableForOrganizationException"
     iam = server.client("iam", key_id, secret)
     assert failure(iam.list_organizations_features)[0] == "OrganizationNotInAllFeaturesModeException"
+
+    # All features, once every member has approved.
+    member, member_key, member_secret = server.create_account("billing-member")
+    member_orgs = server.client("organizations", member_key, member_secret)
+    invitation = orgs.invite_account_to_organization(Target={"Id": member, "Type": "ACCOUNT"})
+    member_orgs.accept_handshake(HandshakeId=invitation["Handshake"]["Id"])
+    request = orgs.enable_all_features()["Handshake"]
+    assert (request["Action"], request["State"]) == ("ENABLE_ALL_FEATURES", "OPEN")
+    assert failure(orgs.enable_all_features)[0] == "HandshakeConstraintViolationException"
+    assert failure(lambda: orgs.accept_handshake(HandshakeId=request["Id"])
+                   )[0] == "InvalidHandshakeTransitionException"
+    approvals = member_orgs.list_handshakes_for_account(
+        Filter={"ActionType": "APPROVE_ALL_FEATURES"})["Handshakes"]
+    assert len(approvals) == 1
+    member_orgs.accept_handshake(HandshakeId=approvals[0]["Id"])
+    assert orgs.accept_handshake(HandshakeId=request["Id"])["Handshake"]["State"] == "ACCEPTED"
+    assert orgs.describe_organization()["Organization"]["FeatureSet"] == "ALL"
+    orgs.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
+    assert failure(orgs.enable_all_features)[0] == "HandshakeConstraintViolationException"
 
 
 def test_invitations_tags_closing_and_root_access(server: IamdServer) -> None:
