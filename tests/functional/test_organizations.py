@@ -601,3 +601,14 @@ def test_the_authorization_endpoint_decides_with_scps_and_rcps(server: IamdServe
         orgs.detach_policy(PolicyId=policy, TargetId=tree["shared"])
         orgs.delete_policy(PolicyId=policy)
     assert decide("s3:GetObject", "GET")["decision"] == "Allow"
+
+
+def test_listings_page(server: IamdServer, tree: dict[str, str]) -> None:
+    orgs = server.client("organizations")
+    pages = list(orgs.get_paginator("list_accounts").paginate(PaginationConfig={"PageSize": 1}))
+    assert all(len(page["Accounts"]) == 1 for page in pages)
+    listed = [a["Id"] for page in pages for a in page["Accounts"]]
+    assert len(listed) == len(set(listed)) >= 4
+    assert {tree["prod"], tree["sandbox"], tree["shared"]} <= set(listed)
+    assert failure(lambda: orgs.list_accounts(NextToken="not-a-token")
+                   ) == ("InvalidInputException", "The specified pagination token isn't valid.")

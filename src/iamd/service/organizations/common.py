@@ -135,8 +135,10 @@ def page(items: list[T], params: Params, member: str) -> dict[str, Any]:
         try:
             start = int(base64.urlsafe_b64decode(token.encode()).decode().removeprefix("iamd:"))
         except (ValueError, UnicodeDecodeError):
+            start = -1
+        if start < 0:
             raise InvalidInput("The specified pagination token isn't valid.",
-                               reason="INVALID_NEXT_TOKEN") from None
+                               reason="INVALID_NEXT_TOKEN")
     limit = params.get("MaxResults") or 20
     chunk = items[start:start + limit]
     out: dict[str, Any] = {member: chunk}
