@@ -106,6 +106,12 @@ def test_the_organization_tree(server: IamdServer) -> None:
     account_id = status["AccountId"]
     again = orgs.describe_create_account_status(CreateAccountRequestId=status["Id"])
     assert again["CreateAccountStatus"]["AccountId"] == account_id
+    # Bad input changes nothing.
+    assert failure(lambda: orgs.create_account(
+        Email="twice@example.com", AccountName="twice",
+        Tags=[{"Key": "a", "Value": "1"}, {"Key": "a", "Value": "2"}])
+    ) == ("InvalidInputException", "You provided duplicate tag keys.")
+    assert len(orgs.list_accounts()["Accounts"]) == 2
     duplicate = orgs.create_account(Email="DEV@example.com", AccountName="dev2")["CreateAccountStatus"]
     assert (duplicate["State"], duplicate["FailureReason"]) == ("FAILED", "EMAIL_ALREADY_EXISTS")
     assert {a["Id"] for a in orgs.list_accounts()["Accounts"]} == {management, account_id}
