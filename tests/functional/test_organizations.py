@@ -121,6 +121,10 @@ def test_the_organization_tree(server: IamdServer) -> None:
 
     orgs.move_account(AccountId=account_id, SourceParentId=root["Id"],
                       DestinationParentId=nested["Id"])
+    assert orgs.describe_account(AccountId=account_id)["Account"]["Paths"] == [
+        f"{created['Id']}/{root['Id']}/{unit['Id']}/{nested['Id']}/{account_id}/"]
+    assert orgs.describe_organizational_unit(OrganizationalUnitId=nested["Id"])[
+        "OrganizationalUnit"]["Path"] == f"{created['Id']}/{root['Id']}/{unit['Id']}/{nested['Id']}/"
     assert orgs.list_parents(ChildId=account_id)["Parents"] == [
         {"Id": nested["Id"], "Type": "ORGANIZATIONAL_UNIT"}]
     children = orgs.list_children(ParentId=nested["Id"], ChildType="ACCOUNT")["Children"]
