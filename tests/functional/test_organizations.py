@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
+from test_authorization_endpoint import call, client_request
 
 from conftest import database_for
 from iamd.testing import IamdServer
@@ -64,6 +66,15 @@ def test_the_organization_tree(server: IamdServer) -> None:
                    )[0] == "ParentNotFoundException"
     nested = orgs.create_organizational_unit(ParentId=unit["Id"], Name="Prod")["OrganizationalUnit"]
     orgs.update_organizational_unit(OrganizationalUnitId=nested["Id"], Name="Production")
+    chain = [nested["Id"]]
+    for depth in (3, 4, 5):  # five levels of OUs under the root at most
+        chain.append(orgs.create_organizational_unit(
+            ParentId=chain[-1], Name=f"Level{depth}")["OrganizationalUnit"]["Id"])
+    with pytest.raises(ClientError) as too_deep:
+        orgs.create_organizational_unit(ParentId=chain[-1], Name="Level6")
+    assert too_deep.value.response["Reason"] == "OU_DEPTH_LIMIT_EXCEEDED"
+    for unit_id in reversed(chain[1:]):
+        orgs.delete_organizational_unit(OrganizationalUnitId=unit_id)
     described = orgs.describe_organizational_unit(OrganizationalUnitId=nested["Id"])
     assert described["OrganizationalUnit"]["Name"] == "Production"
     listed = orgs.list_organizational_units_for_parent(ParentId=unit["Id"])["OrganizationalUnits"]
@@ -95,6 +106,12 @@ def test_the_organization_tree(server: IamdServer) -> None:
     account_id = status["AccountId"]
     again = orgs.describe_create_account_status(CreateAccountRequestId=status["Id"])
     assert again["CreateAccountStatus"]["AccountId"] == account_id
+    # Bad input changes nothing.
+    assert failure(lambda: orgs.create_account(
+        Email="twice@example.com", AccountName="twice",
+        Tags=[{"Key": "a", "Value": "1"}, {"Key": "a", "Value": "2"}])
+    ) == ("InvalidInputException", "You provided duplicate tag keys.")
+    assert len(orgs.list_accounts()["Accounts"]) == 2
     duplicate = orgs.create_account(Email="DEV@example.com", AccountName="dev2")["CreateAccountStatus"]
     assert (duplicate["State"], duplicate["FailureReason"]) == ("FAILED", "EMAIL_ALREADY_EXISTS")
     assert {a["Id"] for a in orgs.list_accounts()["Accounts"]} == {management, account_id}
@@ -104,6 +121,10 @@ def test_the_organization_tree(server: IamdServer) -> None:
 
     orgs.move_account(AccountId=account_id, SourceParentId=root["Id"],
                       DestinationParentId=nested["Id"])
+    assert orgs.describe_account(AccountId=account_id)["Account"]["Paths"] == [
+        f"{created['Id']}/{root['Id']}/{unit['Id']}/{nested['Id']}/{account_id}/"]
+    assert orgs.describe_organizational_unit(OrganizationalUnitId=nested["Id"])[
+        "OrganizationalUnit"]["Path"] == f"{created['Id']}/{root['Id']}/{unit['Id']}/{nested['Id']}/"
     assert orgs.list_parents(ChildId=account_id)["Parents"] == [
         {"Id": nested["Id"], "Type": "ORGANIZATIONAL_UNIT"}]
     children = orgs.list_children(ParentId=nested["Id"], ChildType="ACCOUNT")["Children"]
@@ -271,7 +292,17 @@ def test_policy_documents_and_attachments_are_checked(server: IamdServer,
                          "specified policy type.")
     oversized = _document({"Effect": "Deny", "Action": "iam:CreateUser", "Resource": "*",
                            "Sid": "x" * 5200})
-    assert failure(lambda: orgs.create_policy(Content=oversized, Description="", Name="Big",
+    with pytest.raises(ClientError) as too_big:
+        orgs.create_policy(Content=oversized, Description="", Name="Big",
+                           Type="SERVICE_CONTROL_POLICY")
+    assert (too_big.value.response["Error"]["Code"], too_big.value.response["Error"]["Message"],
+            too_big.value.response["Reason"]) == ("ConstraintViolationException",
+                                                  "You have exceeded the maximum policy size.",
+                                                  "POLICY_CONTENT_LIMIT_EXCEEDED")
+    # Whitespace counts against an SCP's 5,120 characters, unlike IAM's quotas.
+    padded = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Action": "iam:CreateUser", "Resource": "*"}]}, indent=2000)
+    assert failure(lambda: orgs.create_policy(Content=padded, Description="", Name="Padded",
                                               Type="SERVICE_CONTROL_POLICY")
                    )[0] == "ConstraintViolationException"
     with pytest.raises(ClientError) as exc:
@@ -382,6 +413,37 @@ def test_organizations_through_the_aws_cli(server: IamdServer, tmp_path: Path) -
     admin("detach-policy", "--policy-id", policy, "--target-id", unit)
     allowed = aws_cli(server, tmp_path, session, "iam", "create-user", "--user-name", "somebody")
     assert allowed.returncode == 0, allowed.stderr
+
+
+def test_consolidated_billing_until_every_member_approves_all_features(server: IamdServer) -> None:
+    _, key_id, secret = server.create_account("billing-only")
+    orgs = server.client("organizations", key_id, secret)
+    created = orgs.create_organization(FeatureSet="CONSOLIDATED_BILLING")["Organization"]
+    assert created["FeatureSet"] == "CONSOLIDATED_BILLING"
+    root = orgs.list_roots()["Roots"][0]["Id"]
+    assert failure(lambda: orgs.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
+                   )[0] == "PolicyTypeNotAvailableForOrganizationException"
+    iam = server.client("iam", key_id, secret)
+    assert failure(iam.list_organizations_features)[0] == "OrganizationNotInAllFeaturesModeException"
+
+    # All features, once every member has approved.
+    member, member_key, member_secret = server.create_account("billing-member")
+    member_orgs = server.client("organizations", member_key, member_secret)
+    invitation = orgs.invite_account_to_organization(Target={"Id": member, "Type": "ACCOUNT"})
+    member_orgs.accept_handshake(HandshakeId=invitation["Handshake"]["Id"])
+    request = orgs.enable_all_features()["Handshake"]
+    assert (request["Action"], request["State"]) == ("ENABLE_ALL_FEATURES", "OPEN")
+    assert failure(orgs.enable_all_features)[0] == "HandshakeConstraintViolationException"
+    assert failure(lambda: orgs.accept_handshake(HandshakeId=request["Id"])
+                   )[0] == "InvalidHandshakeTransitionException"
+    approvals = member_orgs.list_handshakes_for_account(
+        Filter={"ActionType": "APPROVE_ALL_FEATURES"})["Handshakes"]
+    assert len(approvals) == 1
+    member_orgs.accept_handshake(HandshakeId=approvals[0]["Id"])
+    assert orgs.accept_handshake(HandshakeId=request["Id"])["Handshake"]["State"] == "ACCEPTED"
+    assert orgs.describe_organization()["Organization"]["FeatureSet"] == "ALL"
+    orgs.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
+    assert failure(orgs.enable_all_features)[0] == "HandshakeConstraintViolationException"
 
 
 def test_invitations_tags_closing_and_root_access(server: IamdServer) -> None:
@@ -513,3 +575,50 @@ def test_a_change_applies_to_the_next_request_on_every_node(server: IamdServer,
         orgs.detach_policy(PolicyId=no_listing, TargetId=tree["sandbox"])
         elsewhere.list_users()
         orgs.delete_policy(PolicyId=no_listing)
+
+
+def test_the_authorization_endpoint_decides_with_scps_and_rcps(server: IamdServer,
+                                                                tree: dict[str, str]) -> None:
+    orgs = server.client("organizations")
+    shared = _admin_of(server, tree["shared"])
+    client = Credentials(shared["AccessKeyId"], shared["SecretAccessKey"], shared["SessionToken"])
+    objects = "arn:aws:s3:::shared-reports/q1.csv"
+
+    def decide(action: str, method: str) -> dict[str, Any]:
+        status, answer = call(server, {**client_request(client, method=method), "action": action,
+                                       "resource": objects, "resource_account": tree["shared"]},
+                              (server.access_key_id, server.secret_access_key))
+        assert status == 200, answer
+        return answer
+
+    assert decide("s3:DeleteObject", "DELETE")["decision"] == "Allow"
+    keep = orgs.create_policy(
+        Content=json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Deny", "Principal": "*", "Action": "s3:DeleteObject", "Resource": "*"}]}),
+        Description="", Name=f"KeepObjects-{secrets.token_hex(3)}",
+        Type="RESOURCE_CONTROL_POLICY")["Policy"]["PolicySummary"]["Id"]
+    no_reading = orgs.create_policy(
+        Content=_document({"Effect": "Deny", "Action": "s3:GetObject", "Resource": "*"}),
+        Description="", Name=f"NoReading-{secrets.token_hex(3)}",
+        Type="SERVICE_CONTROL_POLICY")["Policy"]["PolicySummary"]["Id"]
+    orgs.attach_policy(PolicyId=keep, TargetId=tree["shared"])
+    orgs.attach_policy(PolicyId=no_reading, TargetId=tree["shared"])
+    denied = decide("s3:DeleteObject", "DELETE")
+    assert (denied["decision"], denied["explanation"]["policy_type"]) == ("ExplicitDeny", "rcp")
+    denied = decide("s3:GetObject", "GET")
+    assert (denied["decision"], denied["explanation"]["policy_type"]) == ("ExplicitDeny", "scp")
+    for policy in (keep, no_reading):
+        orgs.detach_policy(PolicyId=policy, TargetId=tree["shared"])
+        orgs.delete_policy(PolicyId=policy)
+    assert decide("s3:GetObject", "GET")["decision"] == "Allow"
+
+
+def test_listings_page(server: IamdServer, tree: dict[str, str]) -> None:
+    orgs = server.client("organizations")
+    pages = list(orgs.get_paginator("list_accounts").paginate(PaginationConfig={"PageSize": 1}))
+    assert all(len(page["Accounts"]) == 1 for page in pages)
+    listed = [a["Id"] for page in pages for a in page["Accounts"]]
+    assert len(listed) == len(set(listed)) >= 4
+    assert {tree["prod"], tree["sandbox"], tree["shared"]} <= set(listed)
+    assert failure(lambda: orgs.list_accounts(NextToken="not-a-token")
+                   ) == ("InvalidInputException", "The specified pagination token isn't valid.")

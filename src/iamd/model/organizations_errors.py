@@ -196,3 +196,9 @@ class HandshakeConstraintViolation(OrganizationsError):
 class DuplicateHandshake(OrganizationsError):
     code = "DuplicateHandshakeException"
     fmt = "A handshake with the same action and target already exists."
+
+
+class PolicyTypeNotAvailableForOrganization(OrganizationsError):
+    code = "PolicyTypeNotAvailableForOrganizationException"
+    fmt = ("You can't use the specified policy type with the feature set currently enabled for "
+           "this organization.")

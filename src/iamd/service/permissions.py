@@ -152,17 +152,13 @@ def organization_levels(tx: Transaction, caller: Caller) -> tuple[Levels, Levels
     if not caller.account_id or (caller.role is not None
                                  and caller.role.path.startswith(SERVICE_LINKED_PATH)):
         return (), ()
-    return _account_levels(tx, caller.account_id)
+    return account_levels(tx, caller.account_id)
 
 
 def account_levels(tx: Transaction, account_id: str) -> tuple[Levels, Levels]:
     """The SCP and RCP levels of an account (none for a management account or
     an account outside any organization); the principal's exemptions are
     the caller's to apply."""
-    return _account_levels(tx, account_id)
-
-
-def _account_levels(tx: Transaction, account_id: str) -> tuple[Levels, Levels]:
     organization_id = tx.organizations.of_account(account_id)
     if organization_id is None:
         return (), ()
@@ -185,11 +181,12 @@ def resource_controls(tx: Transaction, policies: PolicySet, resource_account: st
     if resource_account == caller.account_id:
         return policies
     service_linked = caller.role is not None and caller.role.path.startswith(SERVICE_LINKED_PATH)
-    rcp = () if service_linked else _account_levels(tx, resource_account)[1]
+    rcp = () if service_linked else account_levels(tx, resource_account)[1]
     if not rcp and not policies.gates.rcp:
         return policies
-    return PolicySet(replace(policies.gates, rcp=_rcp_only(rcp).gates.rcp),
-                     policies.reads_resource_tags)
+    controls = _rcp_only(rcp)
+    return PolicySet(replace(policies.gates, rcp=controls.gates.rcp),
+                     policies.reads_resource_tags or controls.reads_resource_tags)
 
 
 @lru_cache(maxsize=256)

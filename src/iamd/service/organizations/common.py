@@ -84,11 +84,14 @@ def moment(seconds: float) -> datetime:
 
 
 def _resource(param: str | None) -> Callable[[OperationContext, Params], str]:
+    """The ARN of the root, OU, account or policy `param` names; "*" when
+    there is no such parameter or it names nothing of the organization."""
     def resolve(ctx: OperationContext, params: Params) -> str:
+        target_id = params.get(param) if param is not None else None
+        if not isinstance(target_id, str):
+            return "*"
         found = find_organization(ctx)
-        if param is None or found is None or not isinstance(params.get(param), str):
-            return found.arn if found is not None and param is None else "*"
-        return found.arn_of(params[param]) or "*"
+        return (found.arn_of(target_id) if found is not None else None) or "*"
     return resolve
 
 
@@ -116,11 +119,10 @@ def _context(target: str | None) -> Callable[[OperationContext, Params], Context
 
 
 def org_operation(name: str, *, read_only: bool = False,
-                  target: str | None = "") -> Callable[[Handler], Handler]:
-    """Register an Organizations operation, authorized on the ARN of what the
-    parameter `target` names ("" for "*"; None for the organization itself)."""
-    resolver = (lambda ctx, params: "*") if target == "" else _resource(target)
-    return operation("organizations", name, read_only=read_only, resource=resolver,
+                  target: str | None = None) -> Callable[[Handler], Handler]:
+    """Register an Organizations operation, authorized on the ARN of what its
+    parameter `target` names (on "*" without one)."""
+    return operation("organizations", name, read_only=read_only, resource=_resource(target),
                      context=_context(target))
 
 
@@ -133,8 +135,10 @@ def page(items: list[T], params: Params, member: str) -> dict[str, Any]:
         try:
             start = int(base64.urlsafe_b64decode(token.encode()).decode().removeprefix("iamd:"))
         except (ValueError, UnicodeDecodeError):
+            start = -1
+        if start < 0:
             raise InvalidInput("The specified pagination token isn't valid.",
-                               reason="INVALID_NEXT_TOKEN") from None
+                               reason="INVALID_NEXT_TOKEN")
     limit = params.get("MaxResults") or 20
     chunk = items[start:start + limit]
     out: dict[str, Any] = {member: chunk}

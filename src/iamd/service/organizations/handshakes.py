@@ -1,11 +1,16 @@
 """Invitations of accounts that exist: InviteAccountToOrganization,
 AcceptHandshake, DeclineHandshake, CancelHandshake, DescribeHandshake,
-ListHandshakesForAccount and ListHandshakesForOrganization.
+ListHandshakesForAccount and ListHandshakesForOrganization; and
+EnableAllFeatures, the handshake that moves an organization from
+consolidated billing to all features.
 
 The management account invites an account by id or by its root user's
 email address; the invited account accepts (it joins the root, JoinedMethod
 INVITED) or declines; the management account may cancel. An invitation is
-open for 15 days, as AWS keeps it. The invited account is outside the
+open for 15 days, as AWS keeps it. EnableAllFeatures asks every member to
+approve (an APPROVE_ALL_FEATURES handshake each); once all have, the
+management account accepts its ENABLE_ALL_FEATURES handshake and the
+organization has all features. A member that declines cancels the request. The invited account is outside the
 organization until it accepts, so its calls find the invitation among every
 organization's (a store holds a handful).
 """
@@ -55,6 +60,8 @@ def _shape(ctx: OperationContext, found: Organization, handshake: Handshake) -> 
                  {"Value": handshake.target_account_id, "Type": "ACCOUNT"}]
     if handshake.notes:
         resources.append({"Value": handshake.notes, "Type": "NOTES"})
+    if handshake.parent_id:
+        resources.append({"Value": handshake.parent_id, "Type": "PARENT_HANDSHAKE"})
     return {
         "Id": handshake.id, "Arn": found.handshake_arn(handshake),
         "Parties": [{"Id": found.id.removeprefix("o-"), "Type": "ORGANIZATION"},
@@ -115,7 +122,10 @@ def _find(ctx: OperationContext, handshake_id: str) -> tuple[Organization, Hands
 
 def _move(ctx: OperationContext, params: Params, to: str, *, invitee: bool) -> dict[str, Any]:
     found, handshake = _find(ctx, params["HandshakeId"])
-    if (handshake.target_account_id == ctx.account_id) != invitee:
+    # The account a handshake is sent to accepts or declines it; the
+    # management account that sent it cancels it.
+    answering = (handshake.target_account_id if invitee else found.management_account_id)
+    if answering != ctx.account_id:
         raise HandshakeNotFound()
     if invitee:
         # Found outside the invitee's own organization, so not yet locked:
@@ -130,12 +140,20 @@ def _move(ctx: OperationContext, params: Params, to: str, *, invitee: bool) -> d
         raise HandshakeAlreadyInState()
     if state != "OPEN":
         raise InvalidHandshakeTransition()
-    if to == "ACCEPTED":
+    if to == "ACCEPTED" and handshake.action == "INVITE":
         if ctx.tx.organizations.of_account(ctx.account_id) is not None:
             raise HandshakeConstraintViolation(
                 "The account is already a member of an organization.",
                 reason="ALREADY_IN_AN_ORGANIZATION")
         join(ctx, found, ctx.account_id, "INVITED")
+    if to == "ACCEPTED" and handshake.action == "ENABLE_ALL_FEATURES":
+        if any(child.parent_id == handshake.id and child.state != "ACCEPTED"
+               for child in found.handshakes.values()):
+            raise InvalidHandshakeTransition(
+                "Every member account must approve all features before the request is accepted.")
+        found.feature_set = "ALL"
+    if to == "DECLINED" and handshake.parent_id is not None:
+        found.handshakes[handshake.parent_id].state = "CANCELED"
     handshake.state = to
     ctx.tx.organizations.save(found.id, found.to_json())
     return {"Handshake": _shape(ctx, found, handshake)}
@@ -163,8 +181,35 @@ def describe_handshake(ctx: OperationContext, params: Params) -> dict[str, Any]:
 
 
 def _filtered(params: Params, handshakes: list[Handshake]) -> list[Handshake]:
-    action = (params.get("Filter") or {}).get("ActionType")
-    return [h for h in handshakes if action is None or h.action == action]
+    wanted = params.get("Filter") or {}
+    action, parent = wanted.get("ActionType"), wanted.get("ParentHandshakeId")
+    return [h for h in handshakes if (action is None or h.action == action)
+            and (parent is None or h.parent_id == parent)]
+
+
+@org_operation("EnableAllFeatures")
+def enable_all_features(ctx: OperationContext, params: Params) -> dict[str, Any]:
+    found = managed_organization(ctx)
+    if found.feature_set == "ALL":
+        raise HandshakeConstraintViolation("The organization already has all features enabled.",
+                                           reason="ORGANIZATION_ALREADY_HAS_ALL_FEATURES")
+    now = epoch(ctx.info.now)
+    if any(h.action == "ENABLE_ALL_FEATURES" and _state(h, now) == "OPEN"
+           for h in found.handshakes.values()):
+        raise HandshakeConstraintViolation(
+            "The organization is already waiting for its members to approve all features.",
+            reason="ORGANIZATION_IS_ALREADY_PENDING_ALL_FEATURES_MIGRATION")
+    expires = now + OPEN_FOR.total_seconds()
+    parent = Handshake(new_handshake_id(), "ENABLE_ALL_FEATURES", found.management_account_id,
+                       "OPEN", now, expires)
+    found.handshakes[parent.id] = parent
+    for account_id in found.members:
+        if account_id != found.management_account_id:
+            child = Handshake(new_handshake_id(), "APPROVE_ALL_FEATURES", account_id, "OPEN",
+                              now, expires, parent_id=parent.id)
+            found.handshakes[child.id] = child
+    save(ctx, found)
+    return {"Handshake": _shape(ctx, found, parent)}
 
 
 @org_operation("ListHandshakesForAccount", read_only=True)

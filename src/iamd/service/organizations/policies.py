@@ -29,6 +29,7 @@ from iamd.model.organizations_errors import (
     PolicyNotAttached,
     PolicyNotFound,
     PolicyTypeAlreadyEnabled,
+    PolicyTypeNotAvailableForOrganization,
     PolicyTypeNotEnabled,
     RootNotFound,
     TargetNotFound,
@@ -109,6 +110,9 @@ def enable_policy_type(ctx: OperationContext, params: Params) -> dict[str, Any]:
     found = managed_organization(ctx)
     _root(found, params["RootId"])
     policy_type = _served_type(params["PolicyType"])
+    if found.feature_set != "ALL":
+        # Authorization policies need all features; consolidated billing has none.
+        raise PolicyTypeNotAvailableForOrganization()
     if found.enabled(policy_type):
         raise PolicyTypeAlreadyEnabled()
     found.policy_types.append(policy_type)

@@ -31,9 +31,15 @@ def root_shape(organization: Organization) -> dict[str, Any]:
             "PolicyTypes": policy_types(organization)}
 
 
+def path_of(organization: Organization, child_id: str) -> str:
+    """Where an OU or account sits: "o-.../r-.../ou-.../<the child>/"."""
+    return "/".join([organization.id, *organization.path_to(child_id)]) + "/"
+
+
 def unit_shape(organization: Organization, unit_id: str) -> dict[str, Any]:
     unit = organization.units[unit_id]
-    return {"Id": unit.id, "Arn": organization.unit_arn(unit.id), "Name": unit.name}
+    return {"Id": unit.id, "Arn": organization.unit_arn(unit.id), "Name": unit.name,
+            "Path": path_of(organization, unit_id)}
 
 
 def account_shape(ctx: OperationContext, organization: Organization,
@@ -46,6 +52,7 @@ def account_shape(ctx: OperationContext, organization: Organization,
         "Name": account.name if account is not None else None,
         "Status": member.state, "State": member.state,
         "JoinedMethod": member.joined_method, "JoinedTimestamp": moment(member.joined),
+        "Paths": [path_of(organization, account_id)],
     }
 
 

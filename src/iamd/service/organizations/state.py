@@ -107,12 +107,15 @@ class AccountRequest:
 @dataclass
 class Handshake:
     id: str
-    action: str  # INVITE
+    # INVITE; ENABLE_ALL_FEATURES (to the management account) and its
+    # APPROVE_ALL_FEATURES children (one to each member)
+    action: str
     target_account_id: str
     state: str  # OPEN, ACCEPTED, DECLINED, CANCELED, EXPIRED
     requested: float
     expires: float
     notes: str | None = None
+    parent_id: str | None = None
 
 
 @dataclass

@@ -3,7 +3,7 @@ Describe/Update/DeleteOrganizationalUnit, ListOrganizationalUnitsForParent,
 ListParents and ListChildren.
 
 OU names are unique among their siblings; OUs nest five deep under the root
-at most; an OU is deleted only when empty. A new OU gets the AWS managed
+at most, 2000 in an organization; an OU is deleted only when empty. A new OU gets the AWS managed
 full-access policy of each enabled type, as AWS attaches it.
 """
 
@@ -32,6 +32,7 @@ from iamd.service.organizations.state import FULL_ACCESS, Organization, Unit, ne
 from iamd.service.registry import Params
 
 MAX_DEPTH = 5
+MAX_UNITS = 2000  # OUs in an organization (AWS's quota)
 
 
 def attach_defaults(found: Organization, target_id: str) -> None:
@@ -73,6 +74,9 @@ def create_unit(ctx: OperationContext, params: Params) -> dict[str, Any]:
     if _depth(found, parent_id) >= MAX_DEPTH:
         raise ConstraintViolation("You have exceeded the maximum depth of the OU tree.",
                                   reason="OU_DEPTH_LIMIT_EXCEEDED")
+    if len(found.units) >= MAX_UNITS:
+        raise ConstraintViolation("You have exceeded the maximum number of OUs in the organization.",
+                                  reason="OU_NUMBER_LIMIT_EXCEEDED")
     _check_unique(found, parent_id, params["Name"])
     tags = check_tags(params.get("Tags") or [])
     unit = Unit(new_unit_id(found.root_id), params["Name"], parent_id)
