@@ -1,7 +1,8 @@
 """The cost of one signed request inside iamd, without HTTP: the Query endpoint run as
 lifecycle.run runs it (request id, error mapping, log line), in a loop.
 
-    python bench/inprocess.py [--operation GetUser|GetCallerIdentity|WriteCycle] [--requests 2000]
+    python bench/inprocess.py [--operation GetUser|GetCallerIdentity|Authorize|WriteCycle]
+                              [--requests 2000] [--asgi]
                               [--database postgresql://...] [--profile [N]]
 
 Builds a runtime as `iamd serve` does (a fresh SQLite data directory, or the
@@ -9,7 +10,8 @@ PostgreSQL URL given: give an empty database or schema), creates the user
 bench/http_throughput.py reads, signs one request with the admin's key and calls the
 endpoint's handler `--requests` times in one thread, after a warm-up
 (WriteCycle: CreateUser, PutUserPolicy, DeleteUserPolicy and DeleteUser of
-a new user each time, as bench/http_throughput.py's cycle, signed before the
+a new user each time, as bench/http_throughput.py's cycle; Authorize: the same
+forwarded S3 request as bench/http_throughput.py's, to /_iamd/authorize; signed before the
 clock starts; each of the four counts as a request). The audit trail's
 batches are written in the loop, every 500 requests, so their cost counts;
 IAMD_AUDIT_OFF_FOR_MEASUREMENT=1 leaves the trail out. Every
@@ -32,6 +34,7 @@ import asyncio
 import cProfile
 import os
 import pstats
+import re
 import sys
 import tempfile
 import time
@@ -44,8 +47,11 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from http_throughput import CLIENT, READ_POLICY, forwarded_body
 from iamd.api.app import QueryEndpoint
-from iamd.api.lifecycle import Exchange, run
+from iamd.api.authorize_http import PATH as AUTHORIZE_PATH
+from iamd.api.authorize_http import AuthorizeEndpoint
+from iamd.api.lifecycle import Endpoint, Exchange, run
 from iamd.cli.serve_command import build_runtime, config_from
 from iamd.console.app import create_server_app
 
@@ -56,6 +62,7 @@ OPERATIONS: dict[str, tuple[str, dict[str, str]]] = {
     "GetUser": ("iam", {"Action": "GetUser", "Version": "2010-05-08", "UserName": USER}),
 }
 WRITE_CYCLE = "WriteCycle"
+AUTHORIZE = "Authorize"
 POLICY = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}'
 
 
@@ -68,26 +75,29 @@ def write_cycle(name: str) -> list[tuple[str, dict[str, str]]]:
             ("iam", {**iam, "Action": "DeleteUser"})]
 
 
-def signed(service: str, params: dict[str, str], key: str,
-           secret: str) -> tuple[dict[str, str], bytes]:
-    """Headers (lower-cased, as the endpoint receives them) and body of a boto3-signed POST."""
-    body = urlencode(params)
-    request = AWSRequest(method="POST", url=f"http://{HOST}/", data=body,
-                         headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+def signed(service: str, params: dict[str, str], key: str, secret: str, *, path: str = "/",
+           json_body: str | None = None) -> tuple[str, dict[str, str], bytes]:
+    """Path, headers (lower-cased, as the endpoint receives them) and body of a
+    boto3-signed POST: form-encoded `params`, or `json_body` as /_iamd/authorize takes."""
+    body = urlencode(params) if json_body is None else json_body
+    content_type = ("application/x-www-form-urlencoded; charset=utf-8" if json_body is None
+                    else "application/json")
+    request = AWSRequest(method="POST", url=f"http://{HOST}{path}", data=body,
+                         headers={"Content-Type": content_type})
     SigV4Auth(Credentials(key, secret), service, "us-east-1").add_auth(request)
     headers = {name.lower(): value for name, value in request.headers.items()}
     headers.update({"host": HOST, "content-length": str(len(body))})
-    return headers, body.encode()
+    return path, headers, body.encode()
 
 
-def asgi_caller(app: Any) -> Callable[[dict[str, str], bytes], None]:
+def asgi_caller(app: Any) -> Callable[[str, dict[str, str], bytes], bytes]:
     """One request through the ASGI app, as uvicorn hands it over (scope,
     receive, send), on one event loop kept for every call."""
     loop = asyncio.new_event_loop()
 
-    def call(headers: dict[str, str], body: bytes) -> None:
+    def call(path: str, headers: dict[str, str], body: bytes) -> bytes:
         scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-                 "method": "POST", "scheme": "http", "path": "/", "raw_path": b"/",
+                 "method": "POST", "scheme": "http", "path": path, "raw_path": path.encode(),
                  "query_string": b"", "root_path": "", "client": ("127.0.0.1", 50000),
                  "server": ("127.0.0.1", 8000),
                  "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]}
@@ -100,15 +110,17 @@ def asgi_caller(app: Any) -> Callable[[dict[str, str], bytes], None]:
             sent.append(message)
 
         loop.run_until_complete(app(scope, receive, send))
+        answer: bytes = sent[1].get("body", b"")
         if sent[0]["status"] != 200:
-            raise SystemExit(f"{sent[0]['status']}: {sent[1].get('body', b'')[:500]!r}")
+            raise SystemExit(f"{sent[0]['status']}: {answer[:500]!r}")
+        return answer
 
     return call
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--operation", choices=sorted([*OPERATIONS, WRITE_CYCLE]),
+    parser.add_argument("--operation", choices=sorted([*OPERATIONS, WRITE_CYCLE, AUTHORIZE]),
                         default="GetUser")
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--database", default=None, help="PostgreSQL URL (else SQLite)")
@@ -125,22 +137,35 @@ def main(argv: list[str] | None = None) -> int:
         runtime, credentials = build_runtime(config)
         if credentials is None:
             parser.error("the database already has an account: give an empty one")
-        endpoint = QueryEndpoint(runtime)
+        endpoints: dict[str, Endpoint] = {"/": QueryEndpoint(runtime),
+                                          AUTHORIZE_PATH: AuthorizeEndpoint(runtime)}
         key, secret = credentials.access_key_id, credentials.secret_access_key
 
-        def call(headers: dict[str, str], body: bytes) -> None:
-            exchange = Exchange(request_id=str(uuid.uuid4()), method="POST", path="/", query="",
+        def handled(path: str, headers: dict[str, str], body: bytes) -> bytes:
+            exchange = Exchange(request_id=str(uuid.uuid4()), method="POST", path=path, query="",
                                 headers=headers, body=body, client_ip="127.0.0.1", secure=False)
-            response = run(endpoint, exchange, runtime.rate_limits)
+            response = run(endpoints[path], exchange, runtime.rate_limits)
             if response.status_code != 200:
                 raise SystemExit(f"{response.status_code}: {bytes(response.body)[:500]!r}")
+            return bytes(response.body)
 
-        if args.asgi:
-            call = asgi_caller(create_server_app(runtime))
+        call = asgi_caller(create_server_app(runtime)) if args.asgi else handled
 
         call(*signed("iam", {"Action": "CreateUser", "Version": "2010-05-08", "UserName": USER},
                      key, secret))
-        if args.operation == WRITE_CYCLE:
+        if args.operation == AUTHORIZE:
+            # As bench/http_throughput.py's: a client's signed S3 GET, forwarded.
+            iam = {"Version": "2010-05-08", "UserName": CLIENT}
+            call(*signed("iam", {**iam, "Action": "CreateUser"}, key, secret))
+            call(*signed("iam", {**iam, "Action": "PutUserPolicy", "PolicyName": "read",
+                                 "PolicyDocument": READ_POLICY}, key, secret))
+            made = call(*signed("iam", {**iam, "Action": "CreateAccessKey"}, key, secret)).decode()
+            client = [re.search(f"<{name}>([^<]+)</{name}>", made).group(1)  # type: ignore[union-attr]
+                      for name in ("AccessKeyId", "SecretAccessKey")]
+            one = signed("iamd", {}, key, secret, path=AUTHORIZE_PATH,
+                         json_body=forwarded_body(*client))
+            warm_up, timed = [one] * 50, [one] * args.requests
+        elif args.operation == WRITE_CYCLE:
             cycles = -(-args.requests // 4)
             requests = [signed(service, params, key, secret) for index in range(cycles + 12)
                         for service, params in write_cycle(f"cycle-{index}")]
@@ -148,8 +173,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             one = signed(*OPERATIONS[args.operation], key, secret)
             warm_up, timed = [one] * 50, [one] * args.requests
-        for headers, body in warm_up:
-            call(headers, body)
+        for request in warm_up:
+            call(*request)
         profiler = cProfile.Profile() if args.profile else None
         if profiler is not None:
             profiler.enable()
@@ -157,8 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         if audit is not None:
             audit.flush()  # the warm-up's events, before the clock starts
         started, cpu_started = time.perf_counter(), time.process_time()
-        for done, (headers, body) in enumerate(timed, 1):
-            call(headers, body)
+        for done, request in enumerate(timed, 1):
+            call(*request)
             if audit is not None and done % 500 == 0:
                 audit.flush()  # the audit trail's writer, in line: its cost counts
         if audit is not None:
