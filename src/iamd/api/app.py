@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -27,7 +28,7 @@ from starlette.routing import Route
 from iamd.api.authorize_http import PATH as AUTHORIZE_PATH
 from iamd.api.authorize_http import AuthorizeEndpoint
 from iamd.api.json_endpoint import JsonEndpoint, TargetRouted
-from iamd.api.lifecycle import EndpointRoutes, Exchange, serve
+from iamd.api.lifecycle import EndpointRoutes, Exchange, OwnAccessLines, serve
 from iamd.api.metrics_http import PATH as METRICS_PATH
 from iamd.api.metrics_http import MetricsEndpoint
 from iamd.api.query_protocol import QueryProtocol
@@ -157,6 +158,9 @@ def freeze_startup_heap() -> None:
 
 
 def create_app(runtime: Runtime) -> Starlette:
+    access_log = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, OwnAccessLines) for f in access_log.filters):
+        access_log.addFilter(OwnAccessLines())
     endpoint = QueryEndpoint(runtime)
     # POST / also serves the JSON 1.1 services (Organizations): by X-Amz-Target.
     posted = TargetRouted(endpoint, JsonEndpoint(runtime))

@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -107,8 +108,15 @@ def run(endpoint: Endpoint, exchange: Exchange, limits: RateLimits | None = None
         response = endpoint.render_error(endpoint.internal_failure(), exchange)
     response.headers["x-amzn-RequestId"] = exchange.request_id
     elapsed = time.perf_counter() - started
-    log.info("request_id=%s action=%s status=%d ms=%.1f", exchange.request_id, exchange.action,
-             response.status_code, elapsed * 1000)
+    if log.isEnabledFor(logging.INFO):
+        # The request's access line too (uvicorn's is dropped, OwnAccessLines):
+        # the path without its query string, which may hold a presigned
+        # request's signature and token.
+        log.info("request_id=%s client=%s method=%s path=%s action=%s status=%d ms=%.1f",
+                 exchange.request_id, exchange.client_ip, exchange.method, exchange.path,
+                 exchange.action, response.status_code, elapsed * 1000,
+                 extra={"access": {"client": exchange.client_ip, "method": exchange.method,
+                                   "path": exchange.path, "status": response.status_code}})
     service, operation = metric_labels(exchange)
     count_request(service, operation, response.status_code, elapsed)
     return response
@@ -124,6 +132,21 @@ def metric_labels(exchange: Exchange) -> tuple[str, str]:
         return "unknown", "unknown"
     return service, action if action is not None and known_operation(service, action) \
         else "unknown"
+
+
+# Set in the task that answers a request through this lifecycle, which
+# uvicorn's access line of the request is logged from: that line is then
+# dropped, the lifecycle's own line saying all it said and more. A second
+# line a request cost about a sixth of a signed call's throughput at the
+# default log level (bench/http_throughput.py, iamd1info).
+_answered_here: ContextVar[bool] = ContextVar("iamd_answered_here", default=False)
+
+
+class OwnAccessLines(logging.Filter):
+    """On uvicorn's access logger: drop the lines of requests the lifecycle logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not _answered_here.get()
 
 
 async def _answer(endpoint: Endpoint, exchange: Exchange, body: bytes | None,
@@ -171,6 +194,7 @@ class EndpointRoutes:
         headers = {name.decode("latin-1").lower(): value.decode("latin-1")
                    for name, value in scope["headers"]}
         client = scope.get("client")
+        _answered_here.set(True)
         exchange = Exchange(request_id=new_request_id(), method=scope["method"],
                             path=scope["path"], query=query, headers=headers, body=b"",
                             client_ip=client[0] if client else "127.0.0.1",
@@ -216,6 +240,7 @@ async def _read_asgi_body(receive: Receive, limit: int) -> bytes | None:
 async def serve(endpoint: Endpoint, request: Request,
                 limits: RateLimits | None = None) -> Response:
     """The ASGI side: read the request, then `run` it off the event loop."""
+    _answered_here.set(True)
     request_id = new_request_id()
     body = await read_body(request, MAX_BODY_BYTES)
     headers = {k.lower(): v for k, v in request.headers.items()}

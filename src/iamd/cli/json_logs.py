@@ -2,8 +2,9 @@
 
 Every line (iamd's own loggers, uvicorn's server and access logs, the start-up
 lines) is `{"time", "level", "logger", "message"}`, plus `request_id` when it
-was logged while serving a request (api/request_ids.py), the access log's
-`client`, `method`, `path` and `status` as fields, and `exception` with the
+was logged while serving a request (api/request_ids.py), an access line's
+`client`, `method`, `path` and `status` as fields (iamd's own line for the
+API's requests, uvicorn's for the rest), and `exception` with the
 traceback when there is one, so that a line never spans two. The logging
 configuration is handed to uvicorn too, which applies it in every worker
 process of `--workers N`.
@@ -30,7 +31,10 @@ class JsonLogFormatter(logging.Formatter):
         request_id = current_request_id.get()
         if request_id is not None:
             line["request_id"] = request_id
-        if record.name == "uvicorn.access" and isinstance(record.args, tuple) \
+        access = getattr(record, "access", None)
+        if isinstance(access, dict):  # the lifecycle's line of an API request
+            line.update(access)
+        elif record.name == "uvicorn.access" and isinstance(record.args, tuple) \
                 and len(record.args) == 5:
             # uvicorn's fixed arguments: client, method, path, HTTP version, status
             # (the path as redacted by console/app.py's filter).
