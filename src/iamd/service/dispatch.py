@@ -83,8 +83,9 @@ def _execute(runtime: Runtime, caller: Caller, info: RequestInfo, service: str, 
         check_scope(caller, service, name)
     spec = OPERATIONS.get((service, name))
     if spec is None:
-        # Every operation of both models is served (docs/operations.md); this answers
-        # only if a model update brings one iamd does not know yet.
+        # Every IAM and STS operation is served, and most of Organizations'
+        # (docs/operations.md); this answers the rest, and an operation a
+        # model update brings that iamd does not know yet.
         raise NotImplementedOperation(f"iamd does not implement {service}:{name} yet.")
     shared = transaction if transaction is not None and (
         spec.read_only or not transaction.read_only) else None
