@@ -297,7 +297,7 @@ def _run_serve(args: argparse.Namespace) -> int:
               f"{runtime.default_account_id}\nand their signatures are NOT checked. "
               "Never use --dev for anything real.", file=out)
         print("!" * 72, file=out)
-    endpoint = f"{scheme}://{args.host}:{args.port}"
+    endpoint = public_url_of(None, args.host, args.port, scheme)  # IPv6 hosts in brackets
     if credentials is not None:
         path = credentials.path
         print(f"iamd: new account {credentials.account_id}; the admin's access key is in {path}",
