@@ -26,7 +26,22 @@ PATH = "/_iamd/authorize"
 ACTION = "iamd:AuthorizeRequest"
 
 
-class AuthorizeEndpoint:
+class IamdJsonErrors:
+    """How iamd's own endpoints spell an error: AWS-style JSON with the
+    error's status (docs/authorization-endpoint.md), and InternalFailure for
+    what nobody expected."""
+
+    def render_error(self, error: AwsError, exchange: Exchange) -> Response:
+        return JSONResponse(
+            {"error": {"code": error.code, "message": error.message, "type": error.fault},
+             "request_id": exchange.request_id},
+            status_code=error.status, headers={"x-amzn-ErrorType": error.code})
+
+    def internal_failure(self) -> AwsError:
+        return InternalFailure("We encountered an internal error. Please try again.")
+
+
+class AuthorizeEndpoint(IamdJsonErrors):
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         # A decision only reads: on SQLite it is answered on the event loop.
@@ -61,12 +76,3 @@ class AuthorizeEndpoint:
                 client = ClientOutcome(error)
             answer = authorize_forwarded(runtime, service_caller, info, forwarded, client, tx)
         return JSONResponse(answer)
-
-    def render_error(self, error: AwsError, exchange: Exchange) -> Response:
-        return JSONResponse(
-            {"error": {"code": error.code, "message": error.message, "type": error.fault},
-             "request_id": exchange.request_id},
-            status_code=error.status, headers={"x-amzn-ErrorType": error.code})
-
-    def internal_failure(self) -> AwsError:
-        return InternalFailure("We encountered an internal error. Please try again.")

@@ -12,12 +12,12 @@ loopback (cli/serve_command.py).
 
 from __future__ import annotations
 
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
+from iamd.api.authorize_http import IamdJsonErrors
 from iamd.api.lifecycle import Exchange
 from iamd.auth.authenticate import authenticate
 from iamd.auth.sigv4 import parse_signed_request
-from iamd.model.errors import AwsError, InternalFailure
 from iamd.service.authorization import require
 from iamd.service.context import OperationContext
 from iamd.service.metrics import exposition
@@ -28,7 +28,7 @@ PATH = "/_iamd/metrics"
 ACTION = "iamd:GetMetrics"
 
 
-class MetricsEndpoint:
+class MetricsEndpoint(IamdJsonErrors):  # errors spelled as /_iamd/authorize's
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
 
@@ -49,13 +49,3 @@ class MetricsEndpoint:
             require(ctx, Permission(ACTION, "*"))
         body, content_type = exposition()
         return Response(body, headers={"content-type": content_type})
-
-    def render_error(self, error: AwsError, exchange: Exchange) -> Response:
-        # As the authorization endpoint spells its errors (docs/authorization-endpoint.md).
-        return JSONResponse(
-            {"error": {"code": error.code, "message": error.message, "type": error.fault},
-             "request_id": exchange.request_id},
-            status_code=error.status, headers={"x-amzn-ErrorType": error.code})
-
-    def internal_failure(self) -> AwsError:
-        return InternalFailure("We encountered an internal error. Please try again.")

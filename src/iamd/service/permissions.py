@@ -149,10 +149,13 @@ def organization_levels(tx: Transaction, caller: Caller) -> tuple[Levels, Levels
     service-linked role. (An account's RCPs govern its own resources: iamd's
     calls act on the caller's account, and the resources of a cross-account
     call bring their own, see `resource_controls`.)"""
-    if not caller.account_id or (caller.role is not None
-                                 and caller.role.path.startswith(SERVICE_LINKED_PATH)):
+    if not caller.account_id or _service_linked(caller):
         return (), ()
     return account_levels(tx, caller.account_id)
+
+
+def _service_linked(caller: Caller) -> bool:
+    return caller.role is not None and caller.role.path.startswith(SERVICE_LINKED_PATH)
 
 
 def account_levels(tx: Transaction, account_id: str) -> tuple[Levels, Levels]:
@@ -180,8 +183,7 @@ def resource_controls(tx: Transaction, policies: PolicySet, resource_account: st
     caller's own."""
     if resource_account == caller.account_id:
         return policies
-    service_linked = caller.role is not None and caller.role.path.startswith(SERVICE_LINKED_PATH)
-    rcp = () if service_linked else account_levels(tx, resource_account)[1]
+    rcp = () if _service_linked(caller) else account_levels(tx, resource_account)[1]
     if not rcp and not policies.gates.rcp:
         return policies
     controls = _rcp_only(rcp)

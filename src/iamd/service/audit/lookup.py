@@ -73,12 +73,11 @@ def _event(stored: StoredEvent) -> dict[str, Any]:
     return event
 
 
-def _query_of(params: Params, match: EventFilter | None) -> str:
+def _query_of(match: EventFilter | None, start: datetime | None, end: datetime | None) -> str:
     """What a NextToken is bound to: the attribute and the times as given
     (an EndTime left out means "now", which a later page may extend)."""
     asked = [match.attribute if match else "", match.value if match else "",
-             *(_aware(params[name], name).isoformat() if name in params else ""
-               for name in ("StartTime", "EndTime"))]
+             *(when.isoformat() if when is not None else "" for when in (start, end))]
     return hashlib.sha256(json.dumps(asked).encode()).hexdigest()[:16]
 
 
@@ -90,9 +89,10 @@ def lookup_events(ctx: OperationContext, params: Params) -> dict[str, Any]:
         raise InvalidMaxResultsException("MaxResults must be between 1 and 50.")
     category = params.get("EventCategory")
     now = ctx.info.now
-    start = _aware(params["StartTime"], "StartTime") if "StartTime" in params else _EARLIEST
-    end = (_aware(params["EndTime"], "EndTime") if "EndTime" in params
-           else now + timedelta(seconds=1))
+    given_start = _aware(params["StartTime"], "StartTime") if "StartTime" in params else None
+    given_end = _aware(params["EndTime"], "EndTime") if "EndTime" in params else None
+    start = given_start or _EARLIEST
+    end = given_end or now + timedelta(seconds=1)
     if start > end:
         raise InvalidTimeRangeException("Start time must be before end time.")
     if category is not None and category != "insight":
@@ -102,7 +102,7 @@ def lookup_events(ctx: OperationContext, params: Params) -> dict[str, Any]:
     try:
         page = ctx.tx.audit_events.lookup(ctx.account_id, start=start, end=end, match=match,
                                           limit=limit, after=params.get("NextToken"),
-                                          query=_query_of(params, match))
+                                          query=_query_of(match, given_start, given_end))
     except InvalidMarker:
         raise InvalidNextTokenException("Invalid NextToken.") from None
     out: dict[str, Any] = {"Events": [_event(e) for e in page.items]}
