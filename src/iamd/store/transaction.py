@@ -148,8 +148,14 @@ class DriverWrite:
         return int(cursor.rowcount)
 
     def run_many(self, cursor: Any, rows: Sequence[Mapping[str, Any]]) -> int:
-        """The statement once per row, in one executemany (an INSERT of many
-        rows); how many rows."""
+        """An INSERT of many rows; how many rows.
+
+        With positional parameters (SQLite) the rows go as INSERTs of many
+        VALUES groups each: the driver gives up the GIL around every statement
+        it steps, so an executemany of one row a statement made a background
+        writer (the audit trail's) take the GIL back from the request loop once
+        a row. Named parameters (psycopg) go in one executemany, which psycopg
+        pipelines."""
         prepared = []
         for row in rows:
             parameters = {**dict(self.constants), **row}
@@ -157,8 +163,29 @@ class DriverWrite:
                 parameters[name] = process(parameters[name])
             prepared.append(parameters if self.positional is None
                             else tuple(parameters[name] for name in self.positional))
-        cursor.executemany(self.sql, prepared)
+        if self.positional is None or len(prepared) == 1:
+            cursor.executemany(self.sql, prepared)
+            return len(prepared)
+        head, values, group = _values_groups(self.sql)
+        per_statement = max(1, _MAX_PARAMETERS // max(1, len(self.positional)))
+        for start in range(0, len(prepared), per_statement):
+            chunk = prepared[start:start + per_statement]
+            cursor.execute(head + values + ", ".join([group] * len(chunk)),
+                           [value for row in chunk for value in row])
         return len(prepared)
+
+
+# SQLite's historical limit of bound parameters per statement (newer builds allow more).
+_MAX_PARAMETERS = 999
+
+
+def _values_groups(sql: str) -> tuple[str, str, str]:
+    """An INSERT's text split into what precedes its VALUES, the keyword, and
+    the one group of placeholders that follows it."""
+    head, keyword, group = sql.rpartition(" VALUES ")
+    if not keyword or not group.startswith("(") or not group.endswith(")"):
+        raise ValueError(f"not a single-row INSERT: {sql}")
+    return head, keyword, group
 
 
 def _row_class(keys: tuple[str, ...]) -> Callable[..., Any]:

@@ -105,3 +105,21 @@ def test_after_commit_hooks_run_only_on_commit(store: SqlStore) -> None:
         tx.after_commit(lambda: ran.append("rolled back"))
         raise RuntimeError("roll back")
     assert ran == ["committed"]
+
+
+def test_a_batch_larger_than_one_statement_is_stored_whole(store: SqlStore) -> None:
+    # SQLite gets many rows to an INSERT, a bounded number of parameters each:
+    # 700 events (9 columns) and their 1,400 resources (3) span several statements.
+    events = [event(number, minutes_ago=1 + number % 50) for number in range(1, 701)]
+    with store.transaction() as tx:
+        tx.audit_events.insert(events)
+    numbers, marker = lookup(store, limit=1000)
+    assert sorted(numbers) == list(range(1, 701)) and marker is None
+    assert lookup(store, EventFilter("ResourceName", "user-577"))[0] == [577]
+    with store.transaction(read_only=True) as tx:
+        page = tx.audit_events.lookup(ACCOUNT, start=NOW - timedelta(days=1), end=NOW,
+                                      match=EventFilter("EventId", events[699].event_id),
+                                      limit=5, after=None)
+    assert [e.access_key_id for e in page.items] == ["AKIA700"]
+    assert {r.resource_name for r in page.items[0].resources} == {
+        "user-700", "arn:aws:iam::aws:policy/X"}
