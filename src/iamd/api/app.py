@@ -89,7 +89,8 @@ class QueryEndpoint:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.inline_reads = runtime.store.backend == "sqlite"
+        # A short read: answered on the event loop when the store is fast.
+        self.inline_reads = runtime.reads_on_loop
 
     def _params(self, exchange: Exchange) -> dict[str, str]:
         if exchange.form is None:

@@ -44,8 +44,8 @@ class IamdJsonErrors:
 class AuthorizeEndpoint(IamdJsonErrors):
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        # A decision only reads: on SQLite it is answered on the event loop.
-        self.inline_reads = runtime.store.backend == "sqlite"
+        # A short read: answered on the event loop when the store is fast.
+        self.inline_reads = runtime.reads_on_loop
 
     def inline(self, exchange: Exchange) -> bool:
         return self.inline_reads

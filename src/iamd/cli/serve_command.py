@@ -142,6 +142,7 @@ def build_runtime(config: dict[str, Any]) -> tuple[Runtime, AdminCredentials | N
     keys and usage recorder; and the admin's credentials when this start
     created the account (None on a store that has one)."""
     from iamd.service.bootstrap import initialize
+    from iamd.service.read_latency import reads_on_loop
     from iamd.service.runtime import Runtime
     from iamd.service.sts.token_key_schedule import TokenKeySchedule
     from iamd.service.sts.token_keys import TokenKeys
@@ -171,6 +172,7 @@ def build_runtime(config: dict[str, Any]) -> tuple[Runtime, AdminCredentials | N
     # created (a dev-mode reset restores its key), and the default account.
     runtime.rate_limits = _rate_limits(config)
     runtime.initial_admin = initialize(runtime)
+    runtime.reads_on_loop = reads_on_loop(store)
     if config.get("token_key_rotation_days"):  # a server's runtime, not a command's
         runtime.token_key_schedule = TokenKeySchedule(
             token_keys, timedelta(days=float(config["token_key_rotation_days"])))

@@ -47,6 +47,7 @@ class Runtime:
     audit: AuditTrail | None = None  # the audit trail's writer (service/audit/trail.py)
     initial_admin: AdminCredentials | None = None  # dev mode: what a reset restores
     rate_limits: RateLimits | None = None  # per address and access key; None: no limits
+    reads_on_loop: bool = True  # short reads answered on the event loop (read_latency.py)
     token_key_schedule: TokenKeySchedule | None = None  # rotates token_keys (iamd serve)
     # Where clients reach this server; outbound federation issuers live under it.
     public_url: str = "http://127.0.0.1:8000"
