@@ -90,6 +90,11 @@ class PolicySet:
     # when none does, no decision of this set can depend on them, and the
     # caller may leave the target's tags unread.
     reads_resource_tags: bool = True
+    # Whether any of its documents reads the request's context at all (a
+    # condition, or a policy variable in a resource or principal): when none
+    # does, every decision of this set is the same whatever the context, and
+    # the caller may leave it unbuilt (Context()).
+    reads_context: bool = True
 
     @classmethod
     def compile(cls, identity: Sequence[NamedPolicy] = (), resource: NamedPolicy | None = None,
@@ -118,12 +123,27 @@ class PolicySet:
             session=make(SESSION, session_docs, None) if session else None,
             scp=tuple(make(SCP, level, i) for i, level in enumerate(scp_docs)),
             rcp=tuple(make(RCP, level, i) for i, level in enumerate(rcp_docs)),
-        ), reads_resource_tags=any(_mentions_resource_tags(d) for d, _ in every))
+        ), reads_resource_tags=any(_mentions_resource_tags(d) for d, _ in every),
+            reads_context=any(_reads_context(d) for d, _ in every))
 
     def decide(self, request: Request) -> Decision:
         if self.gates.boundary is not None and not request.has_boundary:
             request = replace(request, has_boundary=True)
         return decide(request, self.gates)
+
+
+def _reads_context(document: PolicyDocument) -> bool:
+    """A condition, or a policy variable where one is substituted."""
+    for statement in document.statements:
+        if statement.conditions:
+            return True
+        texts = [*(statement.resource or ()), *(statement.not_resource or ())]
+        for principals in (statement.principal, statement.not_principal):
+            for values in (principals or {}).values():
+                texts += values
+        if any("${" in text for text in texts):
+            return True
+    return False
 
 
 def _mentions_resource_tags(document: PolicyDocument) -> bool:

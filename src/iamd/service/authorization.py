@@ -164,10 +164,13 @@ def authorize(ctx: OperationContext, spec: OperationSpec, params: Params) -> Non
     action = f"{spec.service}:{spec.name}"
     resource = resource_arn(ctx, spec, params)
     policies = _policies(ctx)
-    context = request_context(ctx, action, params, resource_tags=policies.reads_resource_tags)
-    if spec.context is not None:
-        for key, value in spec.context(ctx, params).items():
-            context.put(key, value)
+    if policies.reads_context:
+        context = request_context(ctx, action, params, resource_tags=policies.reads_resource_tags)
+        if spec.context is not None:
+            for key, value in spec.context(ctx, params).items():
+                context.put(key, value)
+    else:
+        context = Context()  # no policy that decides reads any of it
     decision = _decide_with(policies, ctx, action, resource, context)
     _note(ctx, action, resource, decision)
     if not decision.allowed:
