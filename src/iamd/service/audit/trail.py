@@ -4,10 +4,11 @@ A call that changes the store gets its event inserted in the same
 transaction (`write`), so the change and its event commit or roll back
 together. Everything else (reads, denials, failed calls, decisions of
 `/_iamd/authorize`, console sign-ins) changed nothing, and is handed to
-`later`: the request only appends to a list, and a background thread
-builds those events and stores them in one transaction per batch, every
-`interval` seconds and once more at shutdown. So a read never becomes a
-store write. What a crash can lose is docs/decisions.md's "Audit trail".
+`later`: the request builds its event (mostly text written once and reused,
+record.py) and appends it to a list, and a background thread stores those
+events in one transaction per batch, every `interval` seconds and once more
+at shutdown. So a read never becomes a store write. What a crash can lose
+is docs/decisions.md's "Audit trail".
 
 The same thread streams every stored event, committed writes included, as
 one JSON line (CloudTrail's record) to the `--audit-log` file or stdout, and
@@ -36,17 +37,20 @@ PRUNE_EVERY = 3600.0  # seconds
 MAX_PENDING = 100_000
 
 
-# The writer never yields the GIL on its own (it once slept every 8 events,
-# and every such hand-over cost the request loop more than the events did:
-# GetUser over HTTP 2,100 -> 2,550/s without them, bench/http_throughput.py);
-# the interpreter's switch interval hands the GIL back to a waiting request
-# within 5 ms, and its rows go to SQLite many to a statement, so inserting
-# them releases and retakes the GIL a few times a batch, not once a row.
+# Why the request builds its own event rather than the writer: the writer
+# would then hold the GIL for the whole of a batch's building, and every
+# time the request loop let the GIL go (at each socket or database call) it
+# waited up to the switch interval (5 ms) to have it back; yielding every
+# few events instead cost more in hand-overs than the events did. Built in
+# the request, an event costs the same and no request waits for another's
+# (GetCallerIdentity over HTTP: p99 12 -> 5 ms at the same rate). The
+# writer is left with the database work, which releases the GIL, its rows
+# many to a statement.
 
 
 class Deferred(Protocol):
-    """Something that happened, kept as the request held it until the writer
-    builds its event (ApiCall, AuthorizeCall, SignIn)."""
+    """Something that happened, as the request holds it, that builds its event
+    (ApiCall, AuthorizeCall, SignIn)."""
 
     def event(self) -> StoredEvent: ...
 
@@ -58,7 +62,7 @@ class AuditTrail:
         self.retention = timedelta(days=retention_days)
         self._stream = stream
         self._interval = interval
-        self._pending: list[Deferred | StoredEvent] = []
+        self._pending: list[StoredEvent] = []
         self._committed: list[StoredEvent] = []  # stored with their write, not yet streamed
         self._lock = threading.Lock()
         self._flushing = threading.Lock()
@@ -83,8 +87,13 @@ class AuditTrail:
 
     def later(self, item: Deferred | StoredEvent) -> None:
         """An event of something that changed nothing: stored with the next batch."""
+        try:
+            event = item if isinstance(item, StoredEvent) else item.event()
+        except Exception:  # a bug in building an event must not fail the request
+            log.exception("could not build an audit event")
+            return
         with self._lock:
-            self._pending.append(item)
+            self._pending.append(event)
             if len(self._pending) > MAX_PENDING:
                 del self._pending[0]
                 self.dropped += 1
@@ -110,12 +119,7 @@ class AuditTrail:
             with self._lock:
                 pending, self._pending = self._pending, []
                 committed, self._committed = self._committed, []
-            events: list[StoredEvent] = []
-            for item in pending:
-                try:
-                    events.append(item if isinstance(item, StoredEvent) else item.event())
-                except Exception:  # a bug in building one event must not lose the others
-                    log.exception("could not build an audit event")
+            events = pending
             if events:
                 try:
                     with self._store.transaction() as tx:
