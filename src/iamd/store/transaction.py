@@ -327,8 +327,9 @@ class TransactionCore:
             return self._connection
         database = self.database
         if self.read_only:
-            # SQLAlchemy's Connection over the transaction's pooled connection.
-            self._connection = database.wrap(self._reader())
+            # SQLAlchemy's Connection over a pooled connection (closing it
+            # returns it), never over the thread's own reader.
+            self._connection = database.wrap(self._pooled_reader())
             return self._connection
         if database.backend == "sqlite":
             if not database.acquire_writer():
@@ -359,6 +360,14 @@ class TransactionCore:
         return connection
 
     def _reader(self) -> Any:
+        """The driver connection a read-only transaction's compiled reads run
+        on: the thread's own on SQLite, else one checked out of the pool. Its
+        reads are each their own snapshot either way (autocommit), so they
+        need not share a connection with the statements of `begin`."""
+        own = self.database.thread_reader()
+        return own if own is not None else self._pooled_reader().driver_connection
+
+    def _pooled_reader(self) -> Any:
         """A read-only transaction's pooled DBAPI connection, checked out once."""
         if self._raw is None:
             try:
@@ -464,7 +473,7 @@ class TransactionCore:
         database = self.database
         if self.read_only:
             query = driver_query(statement, database.engine.dialect)
-            driver = self._reader().driver_connection
+            driver = self._reader()
         else:
             connection = self._connection if self._connection is not None else self.begin()
             query = driver_query(statement, connection.dialect)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from iamd.model.entities import ResourceKind, Tag
+from iamd.model.entities import Account, ResourceKind, Tag
 from iamd.store import (
     Conflict,
     Contention,
@@ -262,3 +262,36 @@ def test_a_pooled_connection_the_server_dropped_is_replaced_after_idling(
     time.sleep(database.PING_AFTER_IDLE_SECONDS + 0.5)
     with store.transaction(read_only=True) as tx:
         assert tx.users.count(account) == 0
+
+
+def test_sqlite_reads_run_on_a_connection_of_each_threads_own(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'own.db'}")
+    try:
+        seen: dict[str, list[int]] = {}
+
+        def read(name: str) -> None:
+            for _ in range(3):
+                with store.transaction(read_only=True) as tx:
+                    tx.users.get_by_name("123456789012", "nobody")
+                    own = store.database.thread_reader()
+                    assert own is not None
+                    seen.setdefault(name, []).append(id(own))
+
+        read("main")
+        other = threading.Thread(target=read, args=("other",))
+        other.start()
+        other.join()
+        assert len(set(seen["main"])) == 1 and len(set(seen["other"])) == 1
+        assert seen["main"][0] != seen["other"][0]
+        # A write committed by another connection is seen by the next read.
+        with store.transaction() as tx:
+            tx.accounts.insert(Account(account_id="123456789012", name="own", email=None,
+                                       alias=None, created=NOW))
+        with store.transaction(read_only=True) as tx:
+            assert tx.accounts.get("123456789012") is not None
+        kept = store.database.thread_reader()
+    finally:
+        store.close()
+    assert kept is not None
+    with pytest.raises(sqlite3.ProgrammingError):  # closed with the store
+        kept.execute("SELECT 1")

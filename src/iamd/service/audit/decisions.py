@@ -13,14 +13,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
 
 from iamd.model.errors import AccessDenied, AwsError
 from iamd.policy import Decision
 from iamd.service.audit.record import (
     API_CALL,
     Verdict,
+    authorization_text,
     build_event,
+    dumps,
+    identity_text,
     user_identity,
     username_of,
 )
@@ -75,14 +77,17 @@ class AuthorizeCall:
                 iamd={"decision": "ImplicitDeny", "authorizations": [], "askedBy": asked},
                 source_ip=self.source_ip or "", user_agent=self.user_agent)
         assert self.decision is not None
-        verdict = Verdict(self.action, self.resource, self.decision)
-        described = verdict.to_json(client.arn)
-        error = None if self.decision.allowed else AccessDenied(described["reason"])
-        iamd: dict[str, Any] = {"decision": self.decision.decision,
-                                "authorizations": [described], "askedBy": asked}
+        # The client's identity and the decision's description repeat from
+        # request to request: their JSON is written once (record.py).
+        described, sentence = authorization_text(
+            client.arn, Verdict(self.action, self.resource, self.decision))
+        error = None if self.decision.allowed else AccessDenied(sentence)
+        iamd = (f'{{"decision":{dumps(self.decision.decision)},"authorizations":[{described}],'
+                f'"askedBy":{dumps(asked)}}}')
+        identity, username = identity_text(client)
         return build_event(
-            at=self.at, account_id=client.account_id, identity=user_identity(client),
-            username=username_of(client), access_key_id=client.access_key_id,
+            at=self.at, account_id=client.account_id, identity=identity,
+            username=username, access_key_id=client.access_key_id,
             source=f"{service}.amazonaws.com", name=name,
             info=replace(self.info, region=self.region) if self.region else self.info,
             request=None, response=None, error=error, read_only=True, event_type=API_CALL,

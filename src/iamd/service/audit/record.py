@@ -170,7 +170,8 @@ def _resources(call: ApiCall, parameters: tuple[tuple[str, str], ...]) -> tuple[
     return tuple(found)
 
 
-def _dumps(value: Any) -> str:
+def dumps(value: Any) -> str:
+    """Compact JSON, as the records are written."""
     return json.dumps(value, separators=(",", ":"), default=str)
 
 
@@ -182,15 +183,35 @@ _DECISIONS: dict[tuple[Any, ...], str] = {}
 _CACHE_LIMIT = 4096
 
 
-def _identity_text(caller: Caller) -> tuple[str, str | None]:
+def identity_text(caller: Caller) -> tuple[str, str | None]:
+    """The caller's userIdentity as JSON text, and its user name (written once per caller)."""
     found = _IDENTITIES.get(id(caller))
     if found is not None and found[0] is caller:
         return found[1], found[2]
-    text, username = _dumps(user_identity(caller)), username_of(caller)
+    text, username = dumps(user_identity(caller)), username_of(caller)
     if len(_IDENTITIES) >= _CACHE_LIMIT:
         _IDENTITIES.clear()
     _IDENTITIES[id(caller)] = (caller, text, username)
     return text, username
+
+
+_AUTHORIZATIONS: dict[tuple[Any, ...], tuple[str, str]] = {}
+
+
+def authorization_text(caller_arn: str, verdict: Verdict) -> tuple[str, str]:
+    """One authorization's JSON (Verdict.to_json) and its sentence, written
+    once per caller and decision."""
+    d = verdict.decision
+    key = (caller_arn, verdict.action, verdict.resource, d.decision, d.policy_type, d.level,
+           d.statements, d.reason)
+    found = _AUTHORIZATIONS.get(key)
+    if found is None:
+        described = verdict.to_json(caller_arn)
+        found = (dumps(described), described["reason"])
+        if len(_AUTHORIZATIONS) >= _CACHE_LIMIT:
+            _AUTHORIZATIONS.clear()
+        _AUTHORIZATIONS[key] = found
+    return found
 
 
 def _decision_text(call: ApiCall) -> str:
@@ -202,7 +223,7 @@ def _decision_text(call: ApiCall) -> str:
     if found is None:
         decision = (call.verdicts[-1].decision.decision if call.verdicts
                     else (None if failed else "Allow"))
-        found = _dumps({"decision": decision,
+        found = dumps({"decision": decision,
                         "authorizations": [v.to_json(call.caller.arn) for v in call.verdicts]})
         if len(_DECISIONS) >= _CACHE_LIMIT:
             _DECISIONS.clear()
@@ -216,7 +237,7 @@ def api_call_event(call: ApiCall) -> StoredEvent:
     caller, info = call.caller, call.info
     identity: dict[str, Any] | str
     if caller.arn:
-        identity, username = _identity_text(caller)
+        identity, username = identity_text(caller)
         account = caller.account_id
     else:
         identity, account, username = _anonymous_identity(call.name, call.params, call.result)
@@ -291,7 +312,7 @@ def build_event(*, at: datetime, account_id: str, identity: dict[str, Any] | str
         record.update(extra)
     if iamd is not None:
         record["iamd"] = _IAMD_MARK if isinstance(iamd, str) else iamd
-    text = _dumps(record)
+    text = dumps(record)
     if isinstance(identity, str):
         before, _, after = text.partition(_IDENTITY_JSON)
         text = before + identity + after
