@@ -76,6 +76,26 @@ _LONG_READS = frozenset({
     "GetContextKeysForCustomPolicy"})
 
 
+# Writes answered on the event loop on SQLite (when its write lock is free,
+# lifecycle._answer): the one-entity changes a provisioning tool makes in
+# bulk. Not those that hash a password, make an MFA seed's picture, parse a
+# provider's metadata or fetch anything, nor STS's.
+_SHORT_WRITES = frozenset({
+    "CreateUser", "DeleteUser", "UpdateUser", "CreateGroup", "DeleteGroup", "UpdateGroup",
+    "AddUserToGroup", "RemoveUserFromGroup", "CreateRole", "DeleteRole", "UpdateRole",
+    "UpdateRoleDescription", "UpdateAssumeRolePolicy", "PutUserPolicy", "DeleteUserPolicy",
+    "PutGroupPolicy", "DeleteGroupPolicy", "PutRolePolicy", "DeleteRolePolicy",
+    "AttachUserPolicy", "DetachUserPolicy", "AttachGroupPolicy", "DetachGroupPolicy",
+    "AttachRolePolicy", "DetachRolePolicy", "CreatePolicy", "DeletePolicy",
+    "CreatePolicyVersion", "DeletePolicyVersion", "SetDefaultPolicyVersion",
+    "PutUserPermissionsBoundary", "DeleteUserPermissionsBoundary",
+    "PutRolePermissionsBoundary", "DeleteRolePermissionsBoundary",
+    "TagUser", "UntagUser", "TagRole", "UntagRole", "TagPolicy", "UntagPolicy",
+    "TagInstanceProfile", "UntagInstanceProfile", "CreateInstanceProfile",
+    "DeleteInstanceProfile", "AddRoleToInstanceProfile", "RemoveRoleFromInstanceProfile",
+    "CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey"})
+
+
 def _short_read(action: str | None) -> bool:
     if action is None or action in _LONG_READS:
         return False
@@ -91,6 +111,9 @@ class QueryEndpoint:
         self.runtime = runtime
         # A short read: answered on the event loop when the store is fast.
         self.inline_reads = runtime.reads_on_loop
+        # SQLite writes never wait on the loop (WouldWait); PostgreSQL's row
+        # locks are met statement by statement, so its writes stay in the pool.
+        self.inline_writes = runtime.store.backend == "sqlite"
 
     def _params(self, exchange: Exchange) -> dict[str, str]:
         if exchange.form is None:
@@ -99,7 +122,10 @@ class QueryEndpoint:
         return exchange.form
 
     def inline(self, exchange: Exchange) -> bool:
-        return self.inline_reads and _short_read(self._params(exchange).get("Action"))
+        action = self._params(exchange).get("Action")
+        if action in _SHORT_WRITES:  # IAM's names, none of them STS's
+            return self.inline_writes
+        return self.inline_reads and _short_read(action)
 
     def handle(self, exchange: Exchange) -> Response:
         params = self._params(exchange)

@@ -20,6 +20,7 @@ the handler learns on the way that the error answer or the log line needs
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Mapping
@@ -40,9 +41,14 @@ from iamd.service.context import RequestInfo
 from iamd.service.dispatch import known_operation
 from iamd.service.metrics import count_request, count_store_error
 from iamd.service.rate_limits import RateLimits
-from iamd.store.errors import StoreError
+from iamd.store import without_waiting
+from iamd.store.errors import StoreError, WouldWait
 
 log = logging.getLogger("iamd.api")
+
+# Seconds an inline write that found the write lock taken waits before it
+# tries again, in turn (about 10 ms in all), before it goes to the pool.
+RETRY_INLINE_AFTER = (0.0, 0.0005, 0.001, 0.002, 0.002, 0.005)
 
 # The largest real IAM or STS request is far under this: a SAML assertion
 # (100,000 characters) or a policy document (131,072), form-encoded; a
@@ -99,6 +105,8 @@ def run(endpoint: Endpoint, exchange: Exchange, limits: RateLimits | None = None
         if limits is not None:
             limits.charge_address(exchange.client_ip)
         response = endpoint.handle(exchange)
+    except WouldWait:
+        raise  # answered again in the thread pool (_answer): nothing happened
     except AwsError as error:
         response = endpoint.render_error(error, exchange)
     except Exception as error:
@@ -161,7 +169,20 @@ async def _answer(endpoint: Endpoint, exchange: Exchange, body: bytes | None,
     if endpoint.inline(exchange):
         # A thread hop costs more than such a request's own work, and worker
         # threads contend for the GIL with the loop that serves the sockets.
-        return run(endpoint, exchange, limits)
+        # A write answered here must not wait for the write lock, which would
+        # hold up every other request: while the lock is taken it tries again
+        # a little later, the loop serving other requests meanwhile, and goes
+        # to the pool only when the lock stays taken. (Sent to the pool at
+        # once, it would hold the lock there while it waits for the GIL, and
+        # the writes after it would follow it into the pool, one by one.)
+        for delay in RETRY_INLINE_AFTER:
+            if delay:
+                await asyncio.sleep(delay)
+            try:
+                with without_waiting():
+                    return run(endpoint, exchange, limits)
+            except WouldWait:
+                limits = None  # the address was charged already
     return await run_in_threadpool(run, endpoint, exchange, limits)
 
 

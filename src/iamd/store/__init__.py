@@ -18,10 +18,12 @@ from iamd.store.errors import (
     StoreError,
     TransactionAborted,
     UnsupportedDatabase,
+    WouldWait,
 )
 from iamd.store.interface import Store, Transaction
 from iamd.store.repository import SqlStore, SqlTransaction, open_store
 from iamd.store.secrets import MasterKeyError, SecretBox, SecretDecryptionError
+from iamd.store.transaction import without_waiting
 
 __all__ = [
     "Conflict",
@@ -42,6 +44,8 @@ __all__ = [
     "Transaction",
     "TransactionAborted",
     "UnsupportedDatabase",
+    "WouldWait",
     "open_database",
     "open_store",
+    "without_waiting",
 ]

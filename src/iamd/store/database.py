@@ -91,8 +91,11 @@ class Database:
     _thread_readers: threading.local = field(default_factory=threading.local, compare=False)
     _kept_readers: weakref.WeakSet[Any] = field(default_factory=weakref.WeakSet, compare=False)
 
-    def acquire_writer(self) -> bool:
-        """Take this process's SQLite writer turn (False: none within the busy timeout)."""
+    def acquire_writer(self, *, wait: bool = True) -> bool:
+        """Take this process's SQLite writer turn (False: none within the busy
+        timeout, or at once when not `wait`)."""
+        if not wait:
+            return self.writer.acquire(blocking=False)
         return self.writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
 
     def checkout(self, *, read_only: bool) -> Connection:
@@ -296,6 +299,9 @@ def _sqlite_on_connect(dbapi_connection: sqlite3.Connection, record: ConnectionP
 
 
 _QUERY_ONLY: Final = "iamd_query_only"
+# An execution option of a writing transaction's connection: BEGIN without
+# waiting for another process's writer (transaction.py's `without_waiting`).
+NO_WAIT_OPTION: Final = "iamd_no_wait"
 
 
 def _sqlite_on_begin(connection: Connection) -> None:
@@ -306,6 +312,7 @@ def _sqlite_on_begin(connection: Connection) -> None:
     driver = connection.connection.driver_connection
     assert driver is not None
     statement = "BEGIN" if read_only else "BEGIN IMMEDIATE"
+    impatient = not read_only and connection.get_execution_options().get(NO_WAIT_OPTION, False)
     try:
         # A pooled connection may have served the other kind before: set the
         # pragma whenever it changes. `info` lives as long as the DBAPI
@@ -316,7 +323,16 @@ def _sqlite_on_begin(connection: Connection) -> None:
             driver.execute(statement)
             info[_QUERY_ONLY] = read_only
             statement = "BEGIN" if read_only else "BEGIN IMMEDIATE"
-        driver.execute(statement)
+        if impatient:
+            # Another process's writer holds the lock: fail at once (SQLITE_BUSY)
+            # rather than wait in the busy handler; patient again afterwards.
+            driver.execute("PRAGMA busy_timeout = 0")
+            try:
+                driver.execute(statement)
+            finally:
+                driver.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        else:
+            driver.execute(statement)
     except sqlite3.Error as exc:
         raise DBAPIError.instance(statement, None, exc, sqlite3.Error) from exc
 

@@ -50,6 +50,11 @@ class Contention(StoreError):
     """The transaction lost a race for a lock; running it again may succeed."""
 
 
+class WouldWait(StoreError):
+    """A transaction begun without waiting (`without_waiting`) found SQLite's
+    write lock taken: nothing happened; begin it again where waiting is fine."""
+
+
 class ReadOnlyTransaction(StoreError):
     """A write was attempted in a transaction opened read-only."""
 

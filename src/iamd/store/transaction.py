@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import threading
 from collections import namedtuple
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import suppress
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -52,10 +53,34 @@ from sqlalchemy.sql.elements import KeyedColumnElement
 
 from iamd.model.entities import Page
 from iamd.store import markers
-from iamd.store.database import Database
-from iamd.store.errors import Contention, ReadOnlyTransaction, StoreError, TransactionAborted
+from iamd.store.database import NO_WAIT_OPTION, Database
+from iamd.store.errors import (
+    Contention,
+    ReadOnlyTransaction,
+    StoreError,
+    TransactionAborted,
+    WouldWait,
+)
 
 T = TypeVar("T")
+
+# Set where a writing transaction must not wait for SQLite's write lock (a
+# request answered on the event loop, which serves every other request
+# meanwhile): its begin raises WouldWait instead. See `without_waiting`.
+_without_waiting: ContextVar[bool] = ContextVar("iamd_without_waiting", default=False)
+
+
+@contextmanager
+def without_waiting() -> Iterator[None]:
+    """Writing transactions begun inside raise WouldWait, having done
+    nothing, rather than wait for SQLite's write lock (held by another
+    thread of this process or another process). No effect on PostgreSQL,
+    whose row locks are taken statement by statement."""
+    token = _without_waiting.set(True)
+    try:
+        yield
+    finally:
+        _without_waiting.reset(token)
 
 
 def fold(name: str) -> str:
@@ -331,13 +356,18 @@ class TransactionCore:
             # returns it), never over the thread's own reader.
             self._connection = database.wrap(self._pooled_reader())
             return self._connection
+        impatient = database.backend == "sqlite" and _without_waiting.get()
         if database.backend == "sqlite":
-            if not database.acquire_writer():
+            if not database.acquire_writer(wait=not impatient):
+                if impatient:
+                    raise WouldWait("another writer of this process holds the database")
                 raise Contention("another writer of this process held the database too long")
             self._writer = True
         try:
             try:
                 connection = database.checkout(read_only=self.read_only)
+                if impatient:
+                    connection.execution_options(**{NO_WAIT_OPTION: True})
             except DBAPIError as exc:
                 raise database.translate(exc) from exc
             # A read-only transaction begins nothing: its connection reads in
@@ -349,7 +379,10 @@ class TransactionCore:
                     self._transaction = connection.begin()
                 except DBAPIError as exc:
                     connection.close()
-                    raise database.translate(exc) from exc
+                    error = database.translate(exc)
+                    if impatient and isinstance(error, Contention):
+                        raise WouldWait("another process's writer holds the database") from exc
+                    raise error from exc
                 except BaseException:
                     connection.close()
                     raise

@@ -295,3 +295,47 @@ def test_sqlite_reads_run_on_a_connection_of_each_threads_own(tmp_path: Path) ->
     assert kept is not None
     with pytest.raises(sqlite3.ProgrammingError):  # closed with the store
         kept.execute("SELECT 1")
+
+
+def test_a_transaction_begun_without_waiting_refuses_a_taken_lock_at_once(tmp_path: Path) -> None:
+    from iamd.store import WouldWait, without_waiting
+
+    store = open_store(f"sqlite:///{tmp_path / 'wait.db'}")
+    try:
+        # Another thread of this process holds the writer's turn...
+        holding, release = threading.Event(), threading.Event()
+
+        def hold() -> None:
+            with store.transaction():
+                holding.set()
+                release.wait(10)
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        holding.wait(10)
+        with pytest.raises(WouldWait), without_waiting(), store.transaction() as tx:
+            tx.accounts.insert(Account(account_id="123456789012", name="a", email=None,
+                                       alias=None, created=NOW))
+        release.set()
+        holder.join()
+        # ...or another process holds SQLite's write lock.
+        other = sqlite3.connect(tmp_path / "wait.db", isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        with pytest.raises(WouldWait), without_waiting(), store.transaction():
+            pass
+        other.execute("COMMIT")
+        other.close()
+        # Nothing was written, and the lock free, the same transaction goes through;
+        # the connection it used waits for the lock again as before.
+        with without_waiting(), store.transaction() as tx:
+            assert tx.accounts.get("123456789012") is None
+            tx.accounts.insert(Account(account_id="123456789012", name="a", email=None,
+                                       alias=None, created=NOW))
+            driver = tx._core.begin().connection.driver_connection
+            assert driver is not None
+            assert driver.execute("PRAGMA busy_timeout").fetchone()[0] == \
+                database.SQLITE_BUSY_TIMEOUT_MS
+        with store.transaction(read_only=True) as tx:
+            assert tx.accounts.get("123456789012") is not None
+    finally:
+        store.close()
