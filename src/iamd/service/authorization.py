@@ -210,8 +210,10 @@ def require(ctx: OperationContext, permission: Permission) -> None:
     """Raise AccessDenied unless the caller holds `permission` (iam:PassRole
     on a role, the authorize endpoint's own permission, ...)."""
     ctx.generation  # noqa: B018  (read first, as in authorize)
-    context = Context.of({**global_context(ctx), **permission.context})
-    decision = decide(ctx, permission.action, permission.resource, context)
+    policies = _policies(ctx)
+    context = (Context.of({**global_context(ctx), **permission.context})
+               if policies.reads_context else Context())  # no policy that decides reads it
+    decision = _decide_with(policies, ctx, permission.action, permission.resource, context)
     _note(ctx, permission.action, permission.resource, decision)
     if not decision.allowed:
         # iam:PassRole names the role by its ARN; a second resource of IAM's own

@@ -205,15 +205,19 @@ def _answer(runtime: Runtime, tx: Transaction, service_caller: Caller, info: Req
     client_ctx = OperationContext(caller=client, info=client_info, tx=tx, runtime=runtime,
                                   operation=inp.action, service=inp.action.partition(":")[0])
     resource_account = _resource_account(inp, client)
-    conditions = _client_conditions(client_ctx, inp, resource_account)
+    identity = resource_controls(tx, policies_for(runtime, tx, client, client_ctx.generation),
+                                 resource_account, client)
+    policies = _with_resource_policy(identity, inp.resource_policy)
+    # The context only when a policy reads it (or a denial's message tells it).
+    conditions = (_client_conditions(client_ctx, inp, resource_account)
+                  if policies.reads_context else None)
     principal = Principal(arn=client.arn, account=client.account_id,
                           kind="root" if client.kind == ROOT else client.kind,
                           role_arn=client.role.arn if client.role is not None else None)
     request = Request(action=inp.action, resource=inp.resource, principal=principal,
-                      context=Context.of(conditions), resource_account=resource_account)
-    identity = resource_controls(tx, policies_for(runtime, tx, client, client_ctx.generation),
-                                 resource_account, client)
-    decision = _with_resource_policy(identity, inp.resource_policy).decide(request)
+                      context=Context.of(conditions) if conditions is not None else Context(),
+                      resource_account=resource_account)
+    decision = policies.decide(request)
     count_decision(decision.decision)
     if call is not None:
         call.decision = decision
@@ -221,6 +225,8 @@ def _answer(runtime: Runtime, tx: Transaction, service_caller: Caller, info: Req
                               "principal": principal_json(client),
                               "explanation": explanation(decision)}
     if not decision.allowed:
+        if conditions is None:
+            conditions = _client_conditions(client_ctx, inp, resource_account)
         answer["encoded_message"] = encode_authorization_message(
             runtime, denial_details(client, inp.action, inp.resource, conditions, decision))
     return answer
@@ -230,22 +236,25 @@ def _with_resource_policy(identity: PolicySet, document: PolicyDocument | None) 
     """The principal's cached policy set with this request's resource policy added."""
     if document is None:
         return identity
-    resource_gate = _resource_gate(document)
-    return PolicySet(replace(identity.gates, resource=resource_gate, resource_required=False))
+    alone = _resource_set(document)
+    return PolicySet(replace(identity.gates, resource=alone.gates.resource,
+                             resource_required=False),
+                     identity.reads_resource_tags or alone.reads_resource_tags,
+                     identity.reads_context or alone.reads_context)
 
 
-_RESOURCE_GATES: dict[int, tuple[PolicyDocument, Any]] = {}
+_RESOURCE_SETS: dict[int, tuple[PolicyDocument, PolicySet]] = {}
 
 
-def _resource_gate(document: PolicyDocument) -> Any:
-    """The compiled gate of a resource policy, once per parsed document (the
-    parsed documents are shared, see _parsed_resource_policy; the entry holds
-    its document, so its id is not reused while it is kept)."""
-    found = _RESOURCE_GATES.get(id(document))
+def _resource_set(document: PolicyDocument) -> PolicySet:
+    """A resource policy compiled alone, once per parsed document (the parsed
+    documents are shared, see _parsed_resource_policy; the entry holds its
+    document, so its id is not reused while it is kept)."""
+    found = _RESOURCE_SETS.get(id(document))
     if found is not None and found[0] is document:
         return found[1]
-    gate = PolicySet.compile(resource=document).gates.resource
-    if len(_RESOURCE_GATES) > 1024:
-        _RESOURCE_GATES.clear()
-    _RESOURCE_GATES[id(document)] = (document, gate)
-    return gate
+    compiled = PolicySet.compile(resource=document)
+    if len(_RESOURCE_SETS) > 1024:
+        _RESOURCE_SETS.clear()
+    _RESOURCE_SETS[id(document)] = (document, compiled)
+    return compiled

@@ -188,7 +188,8 @@ def resource_controls(tx: Transaction, policies: PolicySet, resource_account: st
         return policies
     controls = _rcp_only(rcp)
     return PolicySet(replace(policies.gates, rcp=controls.gates.rcp),
-                     policies.reads_resource_tags or controls.reads_resource_tags)
+                     policies.reads_resource_tags or controls.reads_resource_tags,
+                     policies.reads_context or controls.reads_context)
 
 
 @lru_cache(maxsize=256)
