@@ -170,9 +170,14 @@ def _resources(call: ApiCall, parameters: tuple[tuple[str, str], ...]) -> tuple[
     return tuple(found)
 
 
+# One encoder for every record: json.dumps with these options builds a new
+# one per call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), default=str)
+
+
 def dumps(value: Any) -> str:
     """Compact JSON, as the records are written."""
-    return json.dumps(value, separators=(",", ":"), default=str)
+    return _ENCODER.encode(value)
 
 
 # A request's caller is most often the very object the access key cache holds
