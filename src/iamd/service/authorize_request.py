@@ -159,37 +159,33 @@ def parse_authorize_body(raw: bytes) -> AuthorizeInput:
         raise _bad("the body is not JSON") from None
     if not isinstance(data, Mapping):
         raise _bad("the body must be a JSON object")
-    unknown = sorted(str(k) for k in data if k not in _FIELDS)
+    unknown = [str(k) for k in data if k not in _FIELDS]
     if unknown:
-        raise _bad(f"unknown field(s): {', '.join(unknown)}")
+        raise _bad(f"unknown field(s): {', '.join(sorted(unknown))}")
     method = _string(data, "method", required=True) or ""
     if not _METHOD.fullmatch(method):
         raise _bad("'method' must be an HTTP method in capitals, such as GET")
     path = _string(data, "path", default="/") or "/"
-    if not path.startswith("/") or any(c in path for c in "\r\n ?#"):
+    if not path.startswith("/") or _NOT_IN_PATH.search(path):
         raise _bad("'path' must be the raw request path, starting with '/', without the query")
     query = _string(data, "query", default="") or ""
-    if any(c in query for c in "\r\n #"):
+    if _NOT_IN_QUERY.search(query):
         raise _bad("'query' must be the raw query string, without '?'")
     if "headers" not in data:
         raise _bad("'headers' is required")
     headers = _headers(data["headers"])
     # JSON may hold lone surrogates; no HTTP request could have carried them.
-    for text in (path, query, *headers, *headers.values()):
-        if not _utf8(text):
-            raise _bad("'path', 'query' and 'headers' must be valid Unicode text")
+    if not _utf8("".join((path, query, *headers, *headers.values()))):
+        raise _bad("'path', 'query' and 'headers' must be valid Unicode text")
     action = _string(data, "action", required=True) or ""
     if not _ACTION.fullmatch(action):
         raise _bad("'action' must be of the form service:Action, such as s3:GetObject")
     resource = _string(data, "resource", required=True) or ""
-    if not resource or len(resource) > 2048 or any(c.isspace() for c in resource):
+    if not resource or len(resource) > 2048 or _SPACE.search(resource):
         raise _bad("'resource' must be an ARN or '*'")
     source_ip = _string(data, "source_ip")
     if source_ip is not None:
-        try:
-            source_ip = str(ipaddress.ip_address(source_ip))
-        except ValueError:
-            raise _bad("'source_ip' must be an IPv4 or IPv6 address") from None
+        source_ip = _address(source_ip)
     secure = data.get("secure_transport")
     if secure is not None and not isinstance(secure, bool):
         raise _bad("'secure_transport' must be true or false")
@@ -226,6 +222,20 @@ def payload_hashes(request: ClientRequest, *, presigned: bool) -> list[str]:
         return [body_hash]
     empty = _sha256(b"")
     return [empty, "UNSIGNED-PAYLOAD"] if presigned else [empty]
+
+
+_NOT_IN_PATH = re.compile(r"[\r\n ?#]")
+_NOT_IN_QUERY = re.compile(r"[\r\n #]")
+_SPACE = re.compile(r"\s")
+
+
+@lru_cache(maxsize=1024)
+def _address(text: str) -> str:
+    """An IP address in its canonical form (a service's clients' addresses repeat)."""
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        raise _bad("'source_ip' must be an IPv4 or IPv6 address") from None
 
 
 def _utf8(text: str) -> bool:
