@@ -13,6 +13,7 @@ import base64
 import hashlib
 import json
 import re
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -345,7 +346,15 @@ def test_server_certificate_upload_errors(iamd_server: IamdServer, iam: Any, uni
         assert error_of(exc) == (*expected, 400), expected
         with pytest.raises(ClientError):
             iam.get_server_certificate(ServerCertificateName=name)
-    # A refused key is not quoted back, not stored and not logged either.
+    # A refused key is not quoted back, not stored (the failed calls' audit
+    # events included, written in batches: wait for the last) nor logged.
+    cloudtrail = iamd_server.client("cloudtrail")
+    deadline = time.monotonic() + 15
+    while not any(name in e["CloudTrailEvent"] for e in cloudtrail.lookup_events(
+            LookupAttributes=[{"AttributeKey": "EventName",
+                               "AttributeValue": "UploadServerCertificate"}])["Events"]):
+        assert time.monotonic() < deadline, "the failed uploads' events were never stored"
+        time.sleep(0.2)
     assert_never_seen(iamd_server, raw_answers, secret_needle(other))
 
 

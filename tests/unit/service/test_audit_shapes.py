@@ -102,3 +102,19 @@ def test_reads_record_no_result_but_credentials_do() -> None:
 ])
 def test_dates_are_written_as_iam_writes_them(when: datetime, text: str) -> None:
     assert java_date(when) == text
+
+
+@pytest.mark.parametrize(("operation", "member"), [
+    ("UploadServerCertificate", "CertificateBody"), ("UploadServerCertificate", "CertificateChain"),
+    ("UploadSigningCertificate", "CertificateBody"), ("UploadSSHPublicKey", "SSHPublicKeyBody")])
+def test_a_private_key_riding_in_a_certificate_or_public_key_is_hidden(
+        operation: str, member: str) -> None:
+    request = operation_shapes("iam", operation).request
+    bundle = ("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+              "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n")
+    ssh_key = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl\n-----END OPENSSH PRIVATE KEY-----\n"
+    public = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+    field = member[:1].lower() + member[1:]
+    assert request({member: bundle})[field] == HIDDEN
+    assert request({member: ssh_key})[field] == HIDDEN
+    assert request({member: public})[field] == public

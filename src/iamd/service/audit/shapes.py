@@ -8,7 +8,8 @@ shape botocore's model marks `sensitive` (passwords, secret access keys,
 private keys, SAML assertions, web identity tokens) or whose name is in
 `HIDDEN_MEMBERS` (session tokens, MFA codes: the model does not mark them)
 reads "HIDDEN_DUE_TO_SECURITY_REASONS", CloudTrail's own marker for a
-redacted value.
+redacted value; so does a certificate or public key member that carries a
+private key (`KEY_CARRIERS`).
 
 Walking the model costs more than a request: each operation's converters
 are compiled once, on first use, and kept.
@@ -39,6 +40,11 @@ HIDDEN_MEMBERS = frozenset({
     "Password", "OldPassword", "NewPassword", "ServicePassword", "ServiceCredentialSecret",
     "Base32StringSeed", "QRCodePNG", "TradeInToken", "ClientSecret",
 })
+
+# Members that hold public keys and certificates, where a private key pasted
+# by mistake (a PEM bundle with its key, an SSH private key) would ride along:
+# such a value is hidden whole, though iamd refuses the call.
+KEY_CARRIERS = frozenset({"CertificateBody", "CertificateChain", "SSHPublicKeyBody"})
 
 # The resource types CloudTrail's Resources list names, by the parameter that names them.
 RESOURCE_PARAMETERS = {
@@ -78,6 +84,12 @@ def _hidden(value: Any) -> str:
     return HIDDEN
 
 
+def _unless_private_key(value: Any) -> Any:
+    if isinstance(value, str) and "PRIVATE KEY" in value:  # PEM and OpenSSH key blocks
+        return HIDDEN
+    return value
+
+
 def _same(value: Any) -> Any:
     return value
 
@@ -99,7 +111,8 @@ def _compile(shape: Shape, depth: int = 0) -> Converter:
     kind = shape.type_name
     if kind == "structure":
         members = tuple(
-            (name, camel(name), _hidden if _sensitive(name, member) else _compile(member, depth + 1))
+            (name, camel(name), _hidden if _sensitive(name, member)
+             else _unless_private_key if name in KEY_CARRIERS else _compile(member, depth + 1))
             for name, member in shape.members.items())
 
         def structure(value: Any) -> Any:
