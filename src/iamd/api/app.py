@@ -51,7 +51,7 @@ XML = "text/xml"
 
 def _form(query: str, body: bytes, content_type: str) -> dict[str, str]:
     """Query string and form fields; a repeated field keeps its first value, as AWS does."""
-    pairs = parse_qsl(query, keep_blank_values=True)
+    pairs = parse_qsl(query, keep_blank_values=True) if query else []
     if body and "application/x-www-form-urlencoded" in content_type:
         pairs += parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
     params: dict[str, str] = {}
