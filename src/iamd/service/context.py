@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from iamd.model.entities import Role, User
@@ -18,6 +18,13 @@ from iamd.model.entities import Role, User
 if TYPE_CHECKING:
     from iamd.service.runtime import Runtime
     from iamd.store.interface import Transaction
+
+
+def iso_seconds(moment: datetime) -> str:
+    """yyyy-mm-ddThh:mm:ssZ of a time, in UTC: the form of aws:CurrentTime and
+    of CloudTrail's times (strftime costs several times this)."""
+    s = moment.astimezone(UTC)
+    return f"{s.year:04d}-{s.month:02d}-{s.day:02d}T{s.hour:02d}:{s.minute:02d}:{s.second:02d}Z"
 
 # The settings key of the authorization generation: every write that changes
 # a row moves it on, so caches of compiled permissions know when they are stale.

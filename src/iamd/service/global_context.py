@@ -11,10 +11,15 @@ never from the body). Keys are spelled as AWS spells them.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from iamd.model.entities import ResourceKind
-from iamd.service.context import ASSUMED_ROLE, FEDERATED_USER, IAM_USER, ROOT, OperationContext
+from iamd.service.context import (
+    ASSUMED_ROLE,
+    FEDERATED_USER,
+    IAM_USER,
+    ROOT,
+    OperationContext,
+    iso_seconds,
+)
 from iamd.service.organizations.state import parsed_organization
 
 SOURCE_IP = "aws:SourceIp"
@@ -48,18 +53,13 @@ AWS_PRINCIPAL_TYPES = {ROOT: "Account", IAM_USER: "User", ASSUMED_ROLE: "Assumed
 
 
 
-def _iso(moment: datetime) -> str:
-    """yyyy-mm-ddThh:mm:ssZ of a UTC time (strftime costs several times this)."""
-    return (f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T"
-            f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}Z")
-
 
 def global_context(ctx: OperationContext) -> dict[str, str | list[str]]:
     """The global keys of this caller and request, by their AWS names."""
     caller, info = ctx.caller, ctx.info
     values: dict[str, str | list[str]] = {
         SOURCE_IP: info.source_ip,
-        CURRENT_TIME: _iso(info.now),
+        CURRENT_TIME: iso_seconds(info.now),
         EPOCH_TIME: str(int(info.now.timestamp())),
         SECURE_TRANSPORT: "true" if info.secure_transport else "false",
         PRINCIPAL_ARN: caller.principal_arn,
@@ -80,7 +80,7 @@ def global_context(ctx: OperationContext) -> dict[str, str | list[str]]:
             age = int((info.now - mfa_time).total_seconds())
             values[MFA_AGE] = str(max(age, 0))
         if session.issued is not None:
-            values[TOKEN_ISSUE_TIME] = _iso(session.issued)
+            values[TOKEN_ISSUE_TIME] = iso_seconds(session.issued)
         if session.source_identity:
             values[SOURCE_IDENTITY] = session.source_identity
         if session.federated_provider:

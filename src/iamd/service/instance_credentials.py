@@ -26,7 +26,7 @@ from iamd.model.entities import InstanceProfile, Role
 from iamd.model.errors import IamdError
 from iamd.policy import Context, PolicySet, Principal, Request
 from iamd.service import arns, ids
-from iamd.service.context import ASSUMED_ROLE
+from iamd.service.context import ASSUMED_ROLE, iso_seconds
 from iamd.service.runtime import Runtime
 from iamd.service.sts.tokens import SessionClaims, seal
 
@@ -104,7 +104,7 @@ def trusts_ec2(role: Role, now: datetime) -> bool:
     """Whether the role's trust policy lets EC2 assume it, as AWS decides for a service."""
     stamp = now.astimezone(UTC)
     context = Context.of({
-        "aws:CurrentTime": stamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "aws:CurrentTime": iso_seconds(stamp),
         "aws:EpochTime": str(int(stamp.timestamp())),
         "aws:PrincipalServiceName": EC2_SERVICE,
         "aws:PrincipalIsAWSService": "true",

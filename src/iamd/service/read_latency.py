@@ -22,7 +22,7 @@ import logging
 import statistics
 import time
 
-from iamd.service.context import GENERATION_KEY
+from iamd.service.permissions import generation
 from iamd.store.interface import Store
 
 log = logging.getLogger("iamd.store")
@@ -37,7 +37,7 @@ def round_trip(store: Store, samples: int = SAMPLES) -> float:
     for _ in range(samples):
         started = time.perf_counter()
         with store.transaction(read_only=True) as tx:
-            tx.settings.get(GENERATION_KEY)
+            generation(tx)
         times.append(time.perf_counter() - started)
     return statistics.median(times)
 

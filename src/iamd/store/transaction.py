@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import threading
 from collections import namedtuple
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -70,17 +70,20 @@ T = TypeVar("T")
 _without_waiting: ContextVar[bool] = ContextVar("iamd_without_waiting", default=False)
 
 
-@contextmanager
-def without_waiting() -> Iterator[None]:
+class without_waiting:  # named as the function it is used as: `with without_waiting():`
     """Writing transactions begun inside raise WouldWait, having done
     nothing, rather than wait for SQLite's write lock (held by another
     thread of this process or another process). No effect on PostgreSQL,
-    whose row locks are taken statement by statement."""
-    token = _without_waiting.set(True)
-    try:
-        yield
-    finally:
-        _without_waiting.reset(token)
+    whose row locks are taken statement by statement. A class, not a
+    generator: every request answered on the event loop enters it."""
+
+    __slots__ = ("_token",)
+
+    def __enter__(self) -> None:
+        self._token = _without_waiting.set(True)
+
+    def __exit__(self, *exc: object) -> None:
+        _without_waiting.reset(self._token)
 
 
 def fold(name: str) -> str:
@@ -332,6 +335,7 @@ class TransactionCore:
         # the driver, and SQLAlchemy's Connection (costly to make and close)
         # is only wrapped around it for a statement that needs it.
         self._raw: Any | None = None
+        self._own: Any | None = None  # the driver connection its compiled reads run on
         self._transaction: RootTransaction | None = None
         # Keyed by the statement object (kept alive for the transaction), not its id.
         self._memo: dict[tuple[Select[Any], tuple[tuple[str, Any], ...]], list[Any]] | None = (
@@ -397,8 +401,10 @@ class TransactionCore:
         on: the thread's own on SQLite, else one checked out of the pool. Its
         reads are each their own snapshot either way (autocommit), so they
         need not share a connection with the statements of `begin`."""
-        own = self.database.thread_reader()
-        return own if own is not None else self._pooled_reader().driver_connection
+        if self._own is None:
+            own = self.database.thread_reader()
+            self._own = own if own is not None else self._pooled_reader().driver_connection
+        return self._own
 
     def _pooled_reader(self) -> Any:
         """A read-only transaction's pooled DBAPI connection, checked out once."""
@@ -420,7 +426,7 @@ class TransactionCore:
         Committing after a failed statement rolls back and raises
         TransactionAborted instead."""
         connection, transaction, raw = self._connection, self._transaction, self._raw
-        self._connection = self._transaction = self._raw = None
+        self._connection = self._transaction = self._raw = self._own = None
         self._memo = None
         if connection is None or transaction is None:
             # A read-only transaction's: nothing to commit, the connection
